@@ -1,0 +1,271 @@
+//! The command line: one subcommand per operator action, as documented in the README.
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Parser, Subcommand};
+use rollcall_scim::user::{Role, UsernameFormat};
+use rollcall_server::clock::{Clock, SystemClock};
+use rollcall_server::operator::{self, NewWorkspace, WorkspaceUpdate};
+use rollcall_store::{Plan, ResourceId, Store, TokenId, WorkspaceId};
+use serde_json::json;
+
+use crate::output;
+use crate::serve;
+
+#[derive(Debug, Parser)]
+#[command(name = "rollcall", version, about = "A SCIM 2.0 provisioning server")]
+pub struct Cli {
+    /// The database: sqlite://PATH (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "ROLLCALL_DATABASE_URL",
+        default_value = "sqlite://rollcall.db"
+    )]
+    pub database: String,
+
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve SCIM, /healthz and /readyz.
+    Serve(ServeArgs),
+    /// Create, update and list workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Enable or disable SCIM provisioning for a workspace.
+    #[command(subcommand)]
+    Scim(ScimCommand),
+    /// Issue, list and revoke a workspace's SCIM tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Change a member's role, Owner included.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "ROLLCALL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// The public origin used in meta.location (https://scim.example.com); defaults to
+    /// http:// and the request's Host header.
+    #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Do not create a first workspace when the database has none.
+    #[arg(long)]
+    pub no_bootstrap: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace.
+    Create {
+        name: String,
+        #[arg(long, default_value = "free", value_parser = parse_plan)]
+        plan: Plan,
+        /// Only invited people may join (SCIM needs this).
+        #[arg(long)]
+        invitation_only: bool,
+        /// What userName must be: an email address, or any string.
+        #[arg(long, default_value = "email", value_parser = parse_format)]
+        username_format: UsernameFormat,
+        /// The role of users whose IdP sends none.
+        #[arg(long, default_value = "Member", value_parser = parse_role)]
+        default_role: Role,
+    },
+    /// Change a workspace's settings.
+    Update {
+        id: String,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Option<Plan>,
+        #[arg(long, value_parser = parse_bool)]
+        invitation_only: Option<bool>,
+        #[arg(long, value_parser = parse_format)]
+        username_format: Option<UsernameFormat>,
+        #[arg(long, value_parser = parse_role)]
+        default_role: Option<Role>,
+    },
+    /// List workspaces.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScimCommand {
+    /// Enable SCIM and issue the first token (enterprise plan, invitation-only workspace).
+    Enable { workspace_id: String },
+    /// Disable SCIM; requests get 403 until it is enabled again.
+    Disable { workspace_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; it is shown once.
+    Create {
+        workspace_id: String,
+        #[arg(long)]
+        label: Option<String>,
+        /// Lifetime such as 90d, 12h or 30m; no expiry when left out.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// List a workspace's tokens (never their secrets).
+    List { workspace_id: String },
+    /// Revoke a token by its id (tok_...).
+    Revoke { token_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Set a user's role: Owner, Admin, Member or Observer.
+    SetRole {
+        workspace_id: String,
+        user_id: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let shared = rollcall_store::open(&cli.database)
+        .with_context(|| format!("cannot open the database {}", cli.database))?;
+    let store: &dyn Store = shared.as_ref();
+    let now = SystemClock.now();
+    let json = cli.json;
+
+    match cli.command {
+        Command::Serve(args) => serve::run(shared.clone(), args).await,
+        Command::Workspace(WorkspaceCommand::Create {
+            name,
+            plan,
+            invitation_only,
+            username_format,
+            default_role,
+        }) => {
+            let new = NewWorkspace {
+                name,
+                plan,
+                invitation_only,
+                username_format,
+                default_role,
+            };
+            let workspace = operator::create_workspace(store, new, now).await?;
+            output::workspace(json, &workspace);
+            Ok(())
+        }
+        Command::Workspace(WorkspaceCommand::Update {
+            id,
+            plan,
+            invitation_only,
+            username_format,
+            default_role,
+        }) => {
+            let update = WorkspaceUpdate {
+                plan,
+                invitation_only,
+                username_format,
+                default_role,
+            };
+            let workspace =
+                operator::update_workspace(store, &WorkspaceId::new(id), update).await?;
+            output::workspace(json, &workspace);
+            Ok(())
+        }
+        Command::Workspace(WorkspaceCommand::List) => {
+            let workspaces = store.list_workspaces().await?;
+            output::workspaces(json, &workspaces);
+            Ok(())
+        }
+        Command::Scim(ScimCommand::Enable { workspace_id }) => {
+            let id = WorkspaceId::new(workspace_id);
+            let (workspace, token) = operator::enable_scim(store, &id, now).await?;
+            output::scim_enabled(json, &workspace, &token);
+            Ok(())
+        }
+        Command::Scim(ScimCommand::Disable { workspace_id }) => {
+            let workspace = operator::disable_scim(store, &WorkspaceId::new(workspace_id)).await?;
+            output::workspace(json, &workspace);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            workspace_id,
+            label,
+            expires_in,
+        }) => {
+            let expires_in = expires_in
+                .map(|text| {
+                    operator::parse_duration(&text).ok_or_else(|| {
+                        anyhow!("--expires-in {text:?} is not a duration like 90d, 12h or 30m")
+                    })
+                })
+                .transpose()?;
+            let workspace = WorkspaceId::new(workspace_id);
+            let token = operator::create_token(store, &workspace, label, expires_in, now).await?;
+            output::token_issued(json, &workspace, &token);
+            Ok(())
+        }
+        Command::Token(TokenCommand::List { workspace_id }) => {
+            let tokens = operator::list_tokens(store, &WorkspaceId::new(workspace_id)).await?;
+            output::tokens(json, &tokens);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { token_id }) => {
+            let id = TokenId::new(token_id);
+            operator::revoke_token(store, &id, now).await?;
+            output::print(json, json!({"id": id.as_str(), "revoked": true}), || {
+                format!("revoked token {id}")
+            });
+            Ok(())
+        }
+        Command::User(UserCommand::SetRole {
+            workspace_id,
+            user_id,
+            role,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let user = ResourceId::new(user_id);
+            let record = operator::set_user_role(store, &workspace, &user, role, now).await?;
+            output::print(
+                json,
+                json!({
+                    "workspace_id": workspace.as_str(),
+                    "user_id": record.id.as_str(),
+                    "role": record.role.as_str(),
+                }),
+                || format!("user {} is now {}", record.id, record.role),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn parse_plan(text: &str) -> Result<Plan, String> {
+    text.parse()
+        .map_err(|()| format!("{text:?} is not a plan; use free, business or enterprise"))
+}
+
+fn parse_format(text: &str) -> Result<UsernameFormat, String> {
+    text.parse()
+        .map_err(|()| format!("{text:?} is not a username format; use email or any"))
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+        .map_err(|()| format!("{text:?} is not a role; use Owner, Admin, Member or Observer"))
+}
+
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("{text:?} is not true or false")),
+    }
+}

@@ -1,0 +1,138 @@
+//! What the CLI prints: one JSON object with `--json`, a short human line otherwise.
+
+use chrono::{DateTime, Utc};
+use rollcall_server::operator::{IssuedToken, base_path};
+use rollcall_store::{TokenRecord, Workspace, WorkspaceId};
+use serde_json::{Value, json};
+
+/// Prints `value` as JSON, or the text `human` builds.
+pub fn print(json: bool, value: Value, human: impl FnOnce() -> String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", human());
+    }
+}
+
+pub fn workspace_json(workspace: &Workspace) -> Value {
+    json!({
+        "id": workspace.id.as_str(),
+        "name": workspace.name,
+        "plan": workspace.plan.as_str(),
+        "invitation_only": workspace.invitation_only,
+        "scim_enabled": workspace.scim_enabled,
+        "username_format": workspace.username_format.as_str(),
+        "default_role": workspace.default_role.as_str(),
+        "base_path": base_path(&workspace.id),
+        "created_at": timestamp(workspace.created_at),
+    })
+}
+
+pub fn workspace(json: bool, workspace: &Workspace) {
+    print(json, workspace_json(workspace), || {
+        format!(
+            "workspace {} ({}): plan {}, invitation-only {}, SCIM {}, userName {}, default role {}",
+            workspace.id,
+            workspace.name,
+            workspace.plan,
+            workspace.invitation_only,
+            if workspace.scim_enabled {
+                "enabled"
+            } else {
+                "disabled"
+            },
+            workspace.username_format.as_str(),
+            workspace.default_role,
+        )
+    });
+}
+
+pub fn workspaces(json: bool, workspaces: &[Workspace]) {
+    let value = json!({"workspaces": workspaces.iter().map(workspace_json).collect::<Vec<_>>()});
+    print(json, value, || {
+        if workspaces.is_empty() {
+            return "no workspaces".to_owned();
+        }
+        workspaces
+            .iter()
+            .map(|w| format!("{}  {}  {}", w.id, w.plan, w.name))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+pub fn scim_enabled(json: bool, workspace: &Workspace, token: &IssuedToken) {
+    let value = json!({
+        "workspace_id": workspace.id.as_str(),
+        "base_path": base_path(&workspace.id),
+        "token_id": token.id.as_str(),
+        "token": token.token.expose(),
+    });
+    print(json, value, || {
+        format!(
+            "SCIM enabled for workspace {}.\nSCIM base path: {}\nBearer token (shown once): {}",
+            workspace.id,
+            base_path(&workspace.id),
+            token.token.expose()
+        )
+    });
+}
+
+pub fn token_issued(json: bool, workspace: &WorkspaceId, token: &IssuedToken) {
+    let value = json!({
+        "id": token.id.as_str(),
+        "workspace_id": workspace.as_str(),
+        "token": token.token.expose(),
+    });
+    print(json, value, || {
+        format!(
+            "token {} for workspace {} (shown once): {}",
+            token.id,
+            workspace,
+            token.token.expose()
+        )
+    });
+}
+
+pub fn tokens(json: bool, tokens: &[TokenRecord]) {
+    let list: Vec<Value> = tokens
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id.as_str(),
+                "label": t.label,
+                "created_at": timestamp(t.created_at),
+                "last_used_at": t.last_used_at.map(timestamp),
+                "expires_at": t.expires_at.map(timestamp),
+                "revoked": t.revoked_at.is_some(),
+            })
+        })
+        .collect();
+    print(json, json!({"tokens": list}), || {
+        if tokens.is_empty() {
+            return "no tokens".to_owned();
+        }
+        tokens
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}  {}  created {}  last used {}{}",
+                    t.id,
+                    t.label.as_deref().unwrap_or("-"),
+                    timestamp(t.created_at),
+                    t.last_used_at.map_or("never".to_owned(), timestamp),
+                    if t.revoked_at.is_some() {
+                        "  revoked"
+                    } else {
+                        ""
+                    },
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    rollcall_scim::render::timestamp(at)
+}

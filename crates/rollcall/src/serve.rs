@@ -1,0 +1,92 @@
+//! `rollcall serve`: logging, the first workspace on an empty database, and the HTTP server
+//! with graceful shutdown.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use rollcall_server::clock::{Clock, SystemClock};
+use rollcall_server::{AppState, app, operator};
+use rollcall_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, ServeArgs};
+
+/// Logs go to stderr: `RUST_LOG` picks the level (default info for serve, warn for the other
+/// commands, whose stdout is their answer), `ROLLCALL_LOG_FORMAT=json` gives JSON lines.
+pub fn init_logging(cli: &Cli) {
+    let default = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("ROLLCALL_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
+    let clock = Arc::new(SystemClock);
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+
+    if !args.no_bootstrap
+        && let Some((workspace, token)) = operator::bootstrap(store.as_ref(), clock.now()).await?
+    {
+        // Printed, not logged: the token must not end up in log files.
+        let origin = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        println!(
+            "The database had no workspace, so rollcall created one with SCIM enabled.\n\
+                 \n  SCIM base URL: {}{}\n  Bearer token:  {}\n\n\
+                 The token is shown this once; paste both into your identity provider now.",
+            origin.trim_end_matches('/'),
+            operator::base_path(&workspace.id),
+            token.token.expose(),
+        );
+    }
+
+    let state = AppState {
+        store,
+        clock,
+        public_url: args.public_url.map(Arc::from),
+    };
+    tracing::info!(%address, "rollcall listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("rollcall stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

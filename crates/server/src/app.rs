@@ -1,0 +1,102 @@
+//! The router: SCIM routes under `/integrations/scim/{workspace_id}`, health checks, fallbacks
+//! that answer in SCIM's error format, the body limit, and one log line per request.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rollcall_store::Store;
+use tracing::Instrument;
+
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::routes::{discovery, health, users};
+
+/// The largest request body accepted, in bytes (advertised in `/ServiceProviderConfig`).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// The public origin (`https://rollcall.example.com`) used in `meta.location`; when unset,
+    /// the request's `Host` header is used with `http`.
+    pub public_url: Option<Arc<str>>,
+}
+
+/// Builds the whole HTTP service.
+pub fn app(state: AppState) -> Router {
+    let scim = Router::new()
+        .route("/Users", get(users::list_users).post(users::create_user))
+        .route("/Users/.search", post(discovery::search_not_supported))
+        .route(
+            "/Users/{id}",
+            get(users::get_user)
+                .put(users::replace_user)
+                .patch(users::patch_user)
+                .delete(users::delete_user),
+        )
+        .route(
+            "/ServiceProviderConfig",
+            get(discovery::service_provider_config),
+        )
+        .route("/ResourceTypes", get(discovery::resource_types))
+        .route("/ResourceTypes/{name}", get(discovery::resource_type))
+        .route("/Schemas", get(discovery::schemas))
+        .route("/Schemas/{id}", get(discovery::schema))
+        .route("/Bulk", post(discovery::bulk_not_supported))
+        .route("/.search", post(discovery::search_not_supported));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/integrations/scim/{workspace}", scim)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound("no such endpoint".to_owned())
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on this endpoint",
+        request.method()
+    ))
+}
+
+/// One span per request, with the matched route rather than the raw URI (its query string can
+/// hold email addresses), and one line when the request finishes.
+async fn log_request(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %uuid::Uuid::new_v4(),
+        method = %request.method(),
+        route = %route,
+        workspace = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    async move {
+        let response = next.run(request).await;
+        let status = response.status().as_u16();
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(status, latency_ms, "request finished");
+        response.into_response()
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,124 @@
+//! The one place where every failure becomes an HTTP answer: a SCIM Error body (RFC 7644
+//! §3.12) with the status as a string and the right `scimType`.
+//!
+//! Each variant of [`ApiError`] maps to exactly one status in [`ApiError::into_response`]. A 5xx
+//! carries a generic detail; its cause is logged once, here.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rollcall_scim::{ErrorResponse, ScimType};
+use rollcall_store::StoreError;
+
+use crate::response::SCIM_CONTENT_TYPE;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request breaks a rule of the protocol core (filter, path, value, mutability…).
+    #[error(transparent)]
+    Scim(#[from] rollcall_scim::Error),
+
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// No valid bearer token for this workspace. One answer for every cause, so that a caller
+    /// learns nothing about which tokens or workspaces exist.
+    #[error("unauthorized")]
+    Unauthorized,
+
+    /// The workspace exists and the token is valid, but the request is not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+
+    /// No such resource or endpoint.
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error("{0}")]
+    MethodNotAllowed(String),
+
+    /// The body is larger than the server accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+
+    /// An `If-Match` that names another version.
+    #[error("{0}")]
+    PreconditionFailed(String),
+
+    /// A feature this server does not offer; listed as unsupported in `/ServiceProviderConfig`.
+    #[error("{0}")]
+    NotImplemented(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        use StatusCode as S;
+        let (status, scim_type, detail) = match self {
+            ApiError::Scim(err) => (S::BAD_REQUEST, Some(err.scim_type()), err.to_string()),
+            ApiError::Store(StoreError::NotFound) => {
+                (S::NOT_FOUND, None, "resource not found".to_owned())
+            }
+            ApiError::Store(StoreError::Uniqueness { attribute }) => (
+                S::CONFLICT,
+                Some(ScimType::Uniqueness),
+                format!("{attribute} is already taken in this workspace"),
+            ),
+            ApiError::Store(StoreError::VersionConflict) => (
+                S::CONFLICT,
+                None,
+                "the resource was changed by another request at the same time; retry".to_owned(),
+            ),
+            ApiError::Store(StoreError::Refused(reason)) => (S::CONFLICT, None, reason),
+            ApiError::Store(StoreError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "store unavailable");
+                let mut response = error_response(
+                    S::SERVICE_UNAVAILABLE,
+                    None,
+                    "the directory is briefly unavailable; retry shortly".to_owned(),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
+            ApiError::Store(err @ (StoreError::Internal(_) | StoreError::Unsupported(_))) => {
+                tracing::error!(cause = %err, "store failure");
+                (
+                    S::INTERNAL_SERVER_ERROR,
+                    None,
+                    "internal server error".to_owned(),
+                )
+            }
+            ApiError::Unauthorized => {
+                let mut response = error_response(
+                    S::UNAUTHORIZED,
+                    None,
+                    "a valid bearer token for this workspace is required".to_owned(),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
+            ApiError::Forbidden(detail) => (S::FORBIDDEN, None, detail),
+            ApiError::NotFound(detail) => (S::NOT_FOUND, None, detail),
+            ApiError::MethodNotAllowed(detail) => (S::METHOD_NOT_ALLOWED, None, detail),
+            ApiError::PayloadTooLarge(detail) => (S::PAYLOAD_TOO_LARGE, None, detail),
+            ApiError::PreconditionFailed(detail) => (S::PRECONDITION_FAILED, None, detail),
+            ApiError::NotImplemented(detail) => (S::NOT_IMPLEMENTED, None, detail),
+        };
+        error_response(status, scim_type, detail)
+    }
+}
+
+/// A SCIM Error response with the given status.
+pub fn error_response(status: StatusCode, scim_type: Option<ScimType>, detail: String) -> Response {
+    let body = ErrorResponse::new(status.as_u16(), scim_type, detail).to_json();
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SCIM_CONTENT_TYPE),
+    );
+    response
+}

@@ -1,0 +1,27 @@
+//! rollcall's HTTP service: SCIM routes, authentication, errors, and the operator actions the
+//! CLI shares.
+//!
+//! A SCIM request goes through [`routes`] (one module per endpoint), is authenticated by
+//! [`auth`] against the workspace in its path, runs the protocol core (`rollcall-scim`) and the
+//! store (`rollcall-store`), and leaves through [`error`] or [`response`]. The server builds no
+//! SQL and decides every HTTP status in [`error::ApiError`].
+//!
+//! Layout:
+//! - [`app`]: the router, middleware and request logging.
+//! - [`routes`]: `users` (`/Users`), `discovery` (`/ServiceProviderConfig`, `/ResourceTypes`,
+//!   `/Schemas`), `health` (`/healthz`, `/readyz`).
+//! - [`auth`]: bearer tokens of a workspace.
+//! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
+//! - [`secret`]: token generation, hashing and constant-time checks.
+//! - [`clock`]: the injected clock.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod operator;
+pub mod response;
+pub mod routes;
+pub mod secret;
+
+pub use app::{AppState, app};

@@ -1,0 +1,356 @@
+//! The operator's actions: workspaces, SCIM enablement, tokens and roles.
+//!
+//! The CLI calls these today; an operator API will call the same functions. The rules the seed
+//! sets (SCIM needs the enterprise plan and an invitation-only workspace) live here, checked
+//! inside the store's write transaction so that two operators acting at once cannot slip past
+//! them. Refusals are one sentence a support engineer can act on.
+
+use chrono::{DateTime, Duration, Utc};
+use rollcall_scim::user::{Role, UsernameFormat};
+use rollcall_store::{
+    Plan, ResourceId, Store, StoreError, TokenId, TokenRecord, UserRecord, Workspace, WorkspaceId,
+};
+
+use crate::secret::{Secret, generate_token};
+
+/// Why an operator action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// A rule refused it; the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
+
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for OperatorError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Refused(reason) => OperatorError::Refused(reason),
+            other => OperatorError::Store(other),
+        }
+    }
+}
+
+/// The settings of a new workspace.
+#[derive(Debug, Clone)]
+pub struct NewWorkspace {
+    pub name: String,
+    pub plan: Plan,
+    pub invitation_only: bool,
+    pub username_format: UsernameFormat,
+    pub default_role: Role,
+}
+
+/// The settings `workspace update` may change; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceUpdate {
+    pub plan: Option<Plan>,
+    pub invitation_only: Option<bool>,
+    pub username_format: Option<UsernameFormat>,
+    pub default_role: Option<Role>,
+}
+
+/// A token as issued: shown once, never again.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub id: TokenId,
+    pub token: Secret,
+}
+
+/// The path of a workspace's SCIM base URL.
+pub fn base_path(id: &WorkspaceId) -> String {
+    format!("/integrations/scim/{id}")
+}
+
+pub async fn create_workspace(
+    store: &dyn Store,
+    new: NewWorkspace,
+    now: DateTime<Utc>,
+) -> Result<Workspace, OperatorError> {
+    if new.name.trim().is_empty() {
+        return Err(OperatorError::Refused(
+            "a workspace needs a name that is not empty".to_owned(),
+        ));
+    }
+    if new.default_role == Role::Owner {
+        return Err(owner_not_default());
+    }
+    let workspace = Workspace {
+        id: WorkspaceId::generate(),
+        name: new.name.trim().to_owned(),
+        plan: new.plan,
+        invitation_only: new.invitation_only,
+        scim_enabled: false,
+        username_format: new.username_format,
+        default_role: new.default_role,
+        created_at: now,
+    };
+    store.create_workspace(workspace.clone()).await?;
+    tracing::info!(workspace = %workspace.id, plan = %workspace.plan, "workspace created");
+    Ok(workspace)
+}
+
+pub async fn update_workspace(
+    store: &dyn Store,
+    id: &WorkspaceId,
+    update: WorkspaceUpdate,
+) -> Result<Workspace, OperatorError> {
+    if update.default_role == Some(Role::Owner) {
+        return Err(owner_not_default());
+    }
+    let workspace = store
+        .update_workspace(
+            id,
+            Box::new(move |workspace| {
+                if workspace.scim_enabled && update.invitation_only == Some(false) {
+                    return Err(format!(
+                        "workspace {} has SCIM enabled, and SCIM needs an invitation-only \
+                         workspace; run `rollcall scim disable {}` first",
+                        workspace.id, workspace.id
+                    ));
+                }
+                if workspace.scim_enabled && update.plan.is_some_and(|p| p != Plan::Enterprise) {
+                    return Err(format!(
+                        "workspace {} has SCIM enabled, and SCIM needs the enterprise plan; run \
+                         `rollcall scim disable {}` first",
+                        workspace.id, workspace.id
+                    ));
+                }
+                apply_update(workspace, &update);
+                Ok(())
+            }),
+        )
+        .await
+        .map_err(|err| not_found_workspace(err, id))?;
+    tracing::info!(workspace = %workspace.id, "workspace updated");
+    Ok(workspace)
+}
+
+fn apply_update(workspace: &mut Workspace, update: &WorkspaceUpdate) {
+    if let Some(plan) = update.plan {
+        workspace.plan = plan;
+    }
+    if let Some(invitation_only) = update.invitation_only {
+        workspace.invitation_only = invitation_only;
+    }
+    if let Some(format) = update.username_format {
+        workspace.username_format = format;
+    }
+    if let Some(role) = update.default_role {
+        workspace.default_role = role;
+    }
+}
+
+/// Enables SCIM and issues the workspace's first token.
+pub async fn enable_scim(
+    store: &dyn Store,
+    id: &WorkspaceId,
+    now: DateTime<Utc>,
+) -> Result<(Workspace, IssuedToken), OperatorError> {
+    let workspace = store
+        .update_workspace(
+            id,
+            Box::new(|workspace| {
+                if workspace.scim_enabled {
+                    return Err(format!(
+                        "SCIM is already enabled on workspace {}; issue another token with \
+                         `rollcall token create {}`",
+                        workspace.id, workspace.id
+                    ));
+                }
+                if workspace.plan != Plan::Enterprise {
+                    return Err(format!(
+                        "SCIM needs the enterprise plan, and workspace {} is on the {} plan; run \
+                         `rollcall workspace update {} --plan enterprise` first",
+                        workspace.id, workspace.plan, workspace.id
+                    ));
+                }
+                if !workspace.invitation_only {
+                    return Err(format!(
+                        "SCIM needs an invitation-only workspace, and workspace {} is open to \
+                         anyone; run `rollcall workspace update {} --invitation-only true` first",
+                        workspace.id, workspace.id
+                    ));
+                }
+                workspace.scim_enabled = true;
+                Ok(())
+            }),
+        )
+        .await
+        .map_err(|err| not_found_workspace(err, id))?;
+    let token = create_token(store, id, Some("first token".to_owned()), None, now).await?;
+    tracing::info!(workspace = %workspace.id, "scim enabled");
+    Ok((workspace, token))
+}
+
+/// Disables SCIM; the workspace's tokens stay, and work again if SCIM is enabled again.
+pub async fn disable_scim(store: &dyn Store, id: &WorkspaceId) -> Result<Workspace, OperatorError> {
+    let workspace = store
+        .update_workspace(
+            id,
+            Box::new(|workspace| {
+                workspace.scim_enabled = false;
+                Ok(())
+            }),
+        )
+        .await
+        .map_err(|err| not_found_workspace(err, id))?;
+    tracing::info!(workspace = %workspace.id, "scim disabled");
+    Ok(workspace)
+}
+
+pub async fn create_token(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    label: Option<String>,
+    expires_in: Option<Duration>,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    let new = generate_token();
+    let record = TokenRecord {
+        id: new.id.clone(),
+        workspace_id: workspace.clone(),
+        label,
+        secret_hash: new.secret_hash,
+        created_at: now,
+        last_used_at: None,
+        expires_at: expires_in.map(|d| now + d),
+        revoked_at: None,
+    };
+    store.create_token(record).await?;
+    tracing::info!(workspace = %workspace, token = %new.id, "token issued");
+    Ok(IssuedToken {
+        id: new.id,
+        token: new.token,
+    })
+}
+
+pub async fn list_tokens(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+) -> Result<Vec<TokenRecord>, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    Ok(store.list_tokens(workspace).await?)
+}
+
+pub async fn revoke_token(
+    store: &dyn Store,
+    id: &TokenId,
+    now: DateTime<Utc>,
+) -> Result<(), OperatorError> {
+    match store.revoke_token(id, now).await {
+        Ok(()) => {
+            tracing::info!(token = %id, "token revoked");
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(OperatorError::NotFound(format!(
+            "there is no token {id}; `rollcall token list WORKSPACE_ID` shows a workspace's tokens"
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The operator's way to name an Owner or correct a role.
+pub async fn set_user_role(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    user: &ResourceId,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<UserRecord, OperatorError> {
+    match store.set_user_role(workspace, user, role, now).await {
+        Ok(record) => {
+            tracing::info!(workspace = %workspace, user = %user, role = %role, "role set");
+            Ok(record)
+        }
+        Err(StoreError::NotFound) => Err(OperatorError::NotFound(format!(
+            "workspace {workspace} has no user {user}"
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// On an empty database, creates a workspace ready for an IdP: enterprise plan,
+/// invitation-only, SCIM enabled, with a first token. Returns `None` when workspaces exist.
+pub async fn bootstrap(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+) -> Result<Option<(Workspace, IssuedToken)>, OperatorError> {
+    if !store.list_workspaces().await?.is_empty() {
+        return Ok(None);
+    }
+    let new = NewWorkspace {
+        name: "First workspace".to_owned(),
+        plan: Plan::Enterprise,
+        invitation_only: true,
+        username_format: UsernameFormat::Email,
+        default_role: Role::Member,
+    };
+    let workspace = create_workspace(store, new, now).await?;
+    let (workspace, token) = enable_scim(store, &workspace.id, now).await?;
+    Ok(Some((workspace, token)))
+}
+
+/// Reads a duration like `90d`, `12h`, `30m` or `45s`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let amount: i64 = text.get(..text.len() - unit.len_utf8())?.parse().ok()?;
+    if amount <= 0 {
+        return None;
+    }
+    match unit {
+        'd' => Duration::try_days(amount),
+        'h' => Duration::try_hours(amount),
+        'm' => Duration::try_minutes(amount),
+        's' => Duration::try_seconds(amount),
+        _ => None,
+    }
+}
+
+fn owner_not_default() -> OperatorError {
+    OperatorError::Refused(
+        "the default role must be Admin, Member or Observer; name an Owner with `rollcall user \
+         set-role`"
+            .to_owned(),
+    )
+}
+
+fn no_workspace(id: &WorkspaceId) -> OperatorError {
+    OperatorError::NotFound(format!(
+        "there is no workspace {id}; `rollcall workspace create NAME` creates one"
+    ))
+}
+
+fn not_found_workspace(err: StoreError, id: &WorkspaceId) -> OperatorError {
+    match err {
+        StoreError::NotFound => no_workspace(id),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_durations_in_days_hours_minutes_and_seconds() {
+        assert_eq!(parse_duration("90d"), Duration::try_days(90));
+        assert_eq!(parse_duration("12h"), Duration::try_hours(12));
+        assert_eq!(parse_duration("30m"), Duration::try_minutes(30));
+        assert_eq!(parse_duration("45s"), Duration::try_seconds(45));
+        for bad in ["", "d", "0d", "-1d", "12", "12w", "1.5h", "٣d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Successful SCIM responses and the request body extractor.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// RFC 7644 §3.1: the media type of every SCIM message.
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+/// A SCIM JSON response with optional `Location` and `ETag` headers.
+#[derive(Debug)]
+pub struct ScimJson {
+    pub status: StatusCode,
+    pub body: Value,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+}
+
+impl ScimJson {
+    pub fn ok(body: Value) -> Self {
+        ScimJson {
+            status: StatusCode::OK,
+            body,
+            location: None,
+            etag: None,
+        }
+    }
+
+    /// A resource response: `ETag` from `meta.version`, and `Location` from `meta.location`
+    /// when the status is 201 (RFC 7644 §3.3).
+    pub fn resource(status: StatusCode, body: Value, version: &str, location: &str) -> Self {
+        ScimJson {
+            status,
+            body,
+            location: (status == StatusCode::CREATED).then(|| location.to_owned()),
+            etag: Some(version.to_owned()),
+        }
+    }
+}
+
+impl IntoResponse for ScimJson {
+    fn into_response(self) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        );
+        if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(header::LOCATION, value);
+        }
+        if let Some(value) = self.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            headers.insert(header::ETAG, value);
+        }
+        (self.status, headers, self.body.to_string()).into_response()
+    }
+}
+
+/// A JSON request body, whatever its declared media type (IdPs send `application/json`,
+/// `application/scim+json`, and sometimes nothing), with failures as SCIM errors.
+#[derive(Debug)]
+pub struct ScimBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for ScimBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(format!(
+                    "the request body is larger than {} bytes",
+                    crate::app::MAX_BODY_BYTES
+                ))
+            } else {
+                ApiError::Scim(rollcall_scim::Error::InvalidSyntax(format!(
+                    "the request body could not be read: {rejection}"
+                )))
+            }
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::Scim(rollcall_scim::Error::InvalidSyntax(
+                "the request needs a JSON body".to_owned(),
+            )));
+        }
+        let value = serde_json::from_slice(&bytes).map_err(|err| {
+            ApiError::Scim(rollcall_scim::Error::InvalidSyntax(format!(
+                "the request body is not valid JSON: {err}"
+            )))
+        })?;
+        Ok(ScimBody(value))
+    }
+}

@@ -1,0 +1,119 @@
+//! Discovery (RFC 7644 §4): `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`, rendered
+//! from the same schema definitions that validate requests, so they cannot tell a different
+//! story. Features rollcall does not offer are advertised as `supported: false` and their
+//! endpoints answer 501.
+
+use axum::extract::{Path, Query};
+use rollcall_scim::list::{MAX_PAGE_SIZE, Page, list_response};
+use rollcall_scim::schema::{SERVICE_PROVIDER_CONFIG, user_resource};
+use serde_json::{Value, json};
+
+use super::Params;
+use crate::auth::ScimContext;
+use crate::error::ApiError;
+use crate::response::ScimJson;
+
+/// RFC 7643 §5.
+pub async fn service_provider_config(ctx: ScimContext) -> ScimJson {
+    ScimJson::ok(json!({
+        "schemas": [SERVICE_PROVIDER_CONFIG],
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_PAGE_SIZE},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": true},
+        "pagination": {
+            "cursor": false,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": rollcall_scim::list::DEFAULT_PAGE_SIZE,
+            "maxPageSize": MAX_PAGE_SIZE,
+        },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "A workspace's SCIM token in the Authorization header",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{}/ServiceProviderConfig", ctx.base_url),
+        },
+    }))
+}
+
+/// RFC 7644 §4: the resource types, as a list response.
+pub async fn resource_types(
+    ctx: ScimContext,
+    query: Query<Vec<(String, String)>>,
+) -> Result<ScimJson, ApiError> {
+    refuse_filter(&Params::from_query(query))?;
+    let types = vec![user_resource().resource_type_json(&ctx.base_url)];
+    Ok(ScimJson::ok(list_of(types)))
+}
+
+pub async fn resource_type(
+    ctx: ScimContext,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<ScimJson, ApiError> {
+    let user = user_resource();
+    if name == user.name {
+        return Ok(ScimJson::ok(user.resource_type_json(&ctx.base_url)));
+    }
+    Err(ApiError::NotFound(format!("no resource type {name:?}")))
+}
+
+/// RFC 7644 §4: the schemas, as a list response.
+pub async fn schemas(
+    ctx: ScimContext,
+    query: Query<Vec<(String, String)>>,
+) -> Result<ScimJson, ApiError> {
+    refuse_filter(&Params::from_query(query))?;
+    let user = user_resource();
+    let mut schemas = vec![user.core.to_json(&ctx.base_url)];
+    schemas.extend(user.extensions.iter().map(|s| s.to_json(&ctx.base_url)));
+    Ok(ScimJson::ok(list_of(schemas)))
+}
+
+pub async fn schema(
+    ctx: ScimContext,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<ScimJson, ApiError> {
+    let user = user_resource();
+    std::iter::once(&user.core)
+        .chain(&user.extensions)
+        .find(|schema| schema.id == id)
+        .map(|schema| ScimJson::ok(schema.to_json(&ctx.base_url)))
+        .ok_or_else(|| ApiError::NotFound(format!("no schema {id:?}")))
+}
+
+/// RFC 7644 §3.7: `/Bulk` is not offered (`bulk.supported` is false).
+pub async fn bulk_not_supported(_ctx: ScimContext) -> ApiError {
+    ApiError::NotImplemented("this service provider does not support /Bulk".to_owned())
+}
+
+/// RFC 7644 §3.4.3: `POST /.search` is not offered yet; GET with `filter` does the same.
+pub async fn search_not_supported(_ctx: ScimContext) -> ApiError {
+    ApiError::NotImplemented(
+        "this service provider does not support POST /.search; use GET with a filter".to_owned(),
+    )
+}
+
+/// RFC 7644 §4: a filter on a discovery endpoint SHOULD be answered with 403.
+fn refuse_filter(params: &Params) -> Result<(), ApiError> {
+    if params.get("filter").is_some() {
+        return Err(ApiError::Forbidden(
+            "discovery endpoints do not take a filter".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn list_of(resources: Vec<Value>) -> Value {
+    let page = Page::new(
+        None,
+        Some(i64::try_from(resources.len()).unwrap_or(i64::MAX)),
+    );
+    list_response(resources.len(), page, resources)
+}

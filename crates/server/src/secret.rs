@@ -1,0 +1,119 @@
+//! SCIM tokens: generation, parsing, hashing and constant-time verification.
+//!
+//! A token reads `rcs_<id>_<secret>`: 16 hex digits of public id, which the store keeps in clear
+//! for lookup (as `tok_<id>`), and 64 hex digits (256 bits) of secret, of which the store keeps
+//! only the SHA-256. The whole token is shown once, when it is issued.
+
+use std::fmt;
+
+use rand::RngExt;
+use rollcall_store::TokenId;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+const TOKEN_PREFIX: &str = "rcs_";
+const ID_PREFIX: &str = "tok_";
+
+/// A secret value whose `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The secret itself, for the one place that shows it (the response that issues it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A freshly generated token: the id to store, the hash to store, and the token to show once.
+#[derive(Debug)]
+pub struct NewToken {
+    pub id: TokenId,
+    pub secret_hash: String,
+    pub token: Secret,
+}
+
+/// Generates a token with 256 bits of secret from the thread-local CSPRNG (ChaCha, seeded and
+/// reseeded by the operating system).
+pub fn generate_token() -> NewToken {
+    let mut rng = rand::rng();
+    let id: [u8; 8] = rng.random();
+    let secret: [u8; 32] = rng.random();
+    let id = hex::encode(id);
+    let secret = hex::encode(secret);
+    NewToken {
+        id: TokenId::new(format!("{ID_PREFIX}{id}")),
+        secret_hash: hash_secret(&secret),
+        token: Secret::new(format!("{TOKEN_PREFIX}{id}_{secret}")),
+    }
+}
+
+/// Splits a presented token into its id and secret; `None` when it is not of our shape.
+pub fn parse_token(token: &str) -> Option<(TokenId, &str)> {
+    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    let is_hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if !is_hex(id, 16) || !is_hex(secret, 64) {
+        return None;
+    }
+    Some((TokenId::new(format!("{ID_PREFIX}{id}")), secret))
+}
+
+/// Hex SHA-256 of a token's secret part, the only form the store keeps.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares a presented secret with a stored hash in constant time.
+pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {
+    let presented = Sha256::digest(secret.as_bytes());
+    let Ok(stored) = hex::decode(stored_hash) else {
+        return false;
+    };
+    presented.as_slice().ct_eq(stored.as_slice()).into()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_token_parses_back_and_verifies_against_its_hash() {
+        let new = generate_token();
+        let (id, secret) = parse_token(new.token.expose()).unwrap();
+        assert_eq!(id, new.id);
+        assert!(verify_secret(secret, &new.secret_hash));
+        assert!(!verify_secret(&"0".repeat(64), &new.secret_hash));
+        assert_eq!(new.token.expose().len(), 4 + 16 + 1 + 64);
+    }
+
+    #[test]
+    fn tokens_of_other_shapes_are_refused() {
+        for bad in [
+            "",
+            "rcs_",
+            "rcs_abc_def",
+            "Bearer x",
+            &format!("rcs_{}_{}", "g".repeat(16), "0".repeat(64)),
+        ] {
+            assert!(parse_token(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_the_secret() {
+        let new = generate_token();
+        assert!(!format!("{new:?}").contains(new.token.expose()));
+    }
+}

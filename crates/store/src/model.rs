@@ -1,0 +1,139 @@
+//! Records the store returns and the inputs of its writes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rollcall_scim::filter::Filter;
+use rollcall_scim::list::Page;
+use rollcall_scim::user::{Role, UsernameFormat};
+use serde_json::Value;
+
+use crate::ids::{ResourceId, TokenId, WorkspaceId};
+
+/// A workspace's plan. SCIM needs the enterprise plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    Free,
+    Business,
+    Enterprise,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Business => "business",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+}
+
+impl FromStr for Plan {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text.to_ascii_lowercase().as_str() {
+            "free" => Ok(Plan::Free),
+            "business" => Ok(Plan::Business),
+            "enterprise" => Ok(Plan::Enterprise),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A workspace: one directory, one SCIM base URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub plan: Plan,
+    pub invitation_only: bool,
+    pub scim_enabled: bool,
+    pub username_format: UsernameFormat,
+    pub default_role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A SCIM token as stored: never the secret, only its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub workspace_id: WorkspaceId,
+    pub label: Option<String>,
+    /// Hex SHA-256 of the token's secret part.
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub id: ResourceId,
+    pub workspace_id: WorkspaceId,
+    /// The resource in stored form (no `id`, no `meta`).
+    pub body: Value,
+    pub role: Role,
+    /// False only when the IdP deactivated the user; a user without `active` counts as active.
+    pub active: bool,
+    /// Grows by one with every change; the ETag is derived from it.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The values of a user write: the stored document and what the store indexes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserWrite {
+    pub body: Value,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub email: String,
+    /// Every address in `emails`, for `emails.value` filters.
+    pub emails: Vec<String>,
+    pub display_name: String,
+    /// `active` as sent; `None` when unassigned.
+    pub active: Option<bool>,
+    pub role: Role,
+    pub at: DateTime<Utc>,
+}
+
+impl UserWrite {
+    /// The write for a validated user, stamped `at`.
+    pub fn new(user: rollcall_scim::user::PreparedUser, at: DateTime<Utc>) -> Self {
+        UserWrite {
+            body: user.body,
+            user_name: user.user_name,
+            external_id: user.external_id,
+            email: user.email,
+            emails: user.emails,
+            display_name: user.display_name,
+            active: user.active,
+            role: user.role,
+            at,
+        }
+    }
+}
+
+/// A list request: the filter (already parsed) and the page.
+#[derive(Debug, Clone)]
+pub struct UserQuery {
+    pub filter: Option<Filter>,
+    pub page: Page,
+}
+
+/// One page of a list and the number of matches in all.
+#[derive(Debug, Clone)]
+pub struct ListPage<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}

@@ -1,0 +1,88 @@
+//! The SQLite schema, versioned with `PRAGMA user_version`.
+//!
+//! Each entry of [`MIGRATIONS`] moves the schema one version up. They run in one
+//! `BEGIN IMMEDIATE` transaction at open, so a server and a CLI starting at the same time on a
+//! new file do not both apply them.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: workspaces, tokens, users.
+    "CREATE TABLE workspaces (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        plan            TEXT NOT NULL,
+        invitation_only INTEGER NOT NULL,
+        scim_enabled    INTEGER NOT NULL,
+        username_format TEXT NOT NULL,
+        default_role    TEXT NOT NULL,
+        created_at      INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE scim_tokens (
+        id           TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+        label        TEXT,
+        secret_hash  TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        expires_at   INTEGER,
+        revoked_at   INTEGER
+    ) STRICT;
+    CREATE INDEX scim_tokens_workspace ON scim_tokens(workspace_id);
+
+    -- seq is the insertion order: the stable order of lists and the key of user_emails.
+    CREATE TABLE users (
+        seq           INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+        user_name     TEXT NOT NULL,
+        user_name_key TEXT NOT NULL,
+        external_id   TEXT,
+        email_key     TEXT NOT NULL,
+        display_name  TEXT NOT NULL,
+        active        INTEGER,  -- NULL when the IdP never sent active
+        role          TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        body          TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    ) STRICT;
+    CREATE UNIQUE INDEX users_user_name ON users(workspace_id, user_name_key);
+    CREATE INDEX users_external_id ON users(workspace_id, external_id);
+    CREATE INDEX users_workspace_seq ON users(workspace_id, seq);
+
+    CREATE TABLE user_emails (
+        workspace_id TEXT NOT NULL,
+        user_seq     INTEGER NOT NULL REFERENCES users(seq) ON DELETE CASCADE,
+        email_key    TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX user_emails_key ON user_emails(workspace_id, email_key);
+    CREATE INDEX user_emails_user ON user_emails(user_seq);",
+];
+
+/// Brings the schema up to the latest version.
+pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if current > known {
+        return Err(StoreError::Internal(format!(
+            "the database is at schema version {current}, newer than this rollcall ({known}); \
+             upgrade rollcall"
+        )));
+    }
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        tx.execute_batch(sql)?;
+        tracing::info!(version = index + 1, "applied sqlite migration");
+    }
+    tx.pragma_update(None, "user_version", known)?;
+    tx.commit()?;
+    Ok(())
+}

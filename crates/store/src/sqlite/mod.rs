@@ -1,0 +1,309 @@
+//! The embedded SQLite backend, rollcall's default.
+//!
+//! Durability first: the database runs in WAL mode with `synchronous=FULL`, so a commit is on
+//! disk before the caller hears `Ok`. All writes go through one writer thread that owns the only
+//! writing connection and opens every transaction with `BEGIN IMMEDIATE`, so writers never race
+//! for the lock inside this process; other processes (the CLI while a server runs) wait on
+//! `busy_timeout`. Reads run on a small pool of connections on the blocking thread pool, and in
+//! WAL mode they never wait for the writer.
+
+mod filter_sql;
+mod migrations;
+mod tokens;
+mod users;
+mod workspaces;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rollcall_scim::user::Role;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::error::StoreError;
+use crate::ids::{ResourceId, TokenId, WorkspaceId};
+use crate::model::{ListPage, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace};
+use crate::store::{Store, WorkspaceChange};
+
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many read connections the pool keeps.
+const READERS: usize = 4;
+
+type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A SQLite database file opened for rollcall.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: mpsc::Sender<WriteJob>,
+    readers: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `path` and runs the migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = open_connection(&path, false)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrations::run(&mut writer)?;
+
+        let mut idle = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            idle.push(open_connection(&path, true)?);
+        }
+        let readers = Arc::new(ReaderPool {
+            idle: Mutex::new(idle),
+            permits: Semaphore::new(READERS),
+        });
+
+        let (sender, receiver) = mpsc::channel::<WriteJob>();
+        thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || {
+                // Jobs run one at a time; the thread ends when the store is dropped.
+                while let Ok(job) = receiver.recv() {
+                    job(&mut writer);
+                }
+            })
+            .map_err(|err| StoreError::Internal(format!("cannot start the writer: {err}")))?;
+        Ok(SqliteStore {
+            path,
+            writer: sender,
+            readers,
+        })
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer thread and commits it.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: WriteJob = Box::new(move |conn: &mut Connection| {
+            let result = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)
+                .and_then(|tx| {
+                    let value = work(&tx)?;
+                    tx.commit()?;
+                    Ok(value)
+                });
+            let _ = reply.send(result);
+        });
+        self.writer
+            .send(job)
+            .map_err(|_| StoreError::Internal("the writer thread has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("the writer dropped a job".to_owned()))?
+    }
+
+    /// Runs `work` on a pooled read connection on the blocking thread pool.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = self
+            .readers
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Internal("the reader pool is closed".to_owned()))?;
+        let readers = Arc::clone(&self.readers);
+        let result = tokio::task::spawn_blocking(move || {
+            let conn = readers
+                .idle
+                .lock()
+                .map_err(|_| StoreError::Internal("the reader pool is poisoned".to_owned()))?
+                .pop()
+                .ok_or_else(|| StoreError::Internal("no idle reader".to_owned()))?;
+            let result = work(&conn);
+            if let Ok(mut idle) = readers.idle.lock() {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|err| StoreError::Internal(format!("a read task failed: {err}")))?;
+        drop(permit);
+        result
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if read_only {
+        // Read connections stay read-write at the file level (WAL readers need the shared
+        // memory file) but refuse writes, so a bug cannot bypass the writer thread.
+        conn.pragma_update(None, "query_only", true)?;
+    }
+    // FULL makes every commit durable in WAL mode; NORMAL would lose the last commits on a
+    // power failure.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn check(&self) -> Result<(), StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_workspace(&self, workspace: Workspace) -> Result<(), StoreError> {
+        self.write(move |tx| workspaces::insert(tx, &workspace))
+            .await
+    }
+
+    async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError> {
+        let id = id.clone();
+        self.read(move |conn| workspaces::get(conn, &id)).await
+    }
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.read(workspaces::list).await
+    }
+
+    async fn update_workspace(
+        &self,
+        id: &WorkspaceId,
+        change: WorkspaceChange,
+    ) -> Result<Workspace, StoreError> {
+        let id = id.clone();
+        self.write(move |tx| workspaces::update(tx, &id, change))
+            .await
+    }
+
+    async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        self.write(move |tx| tokens::insert(tx, &token)).await
+    }
+
+    async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        let id = id.clone();
+        self.read(move |conn| tokens::get(conn, &id)).await
+    }
+
+    async fn list_tokens(&self, workspace: &WorkspaceId) -> Result<Vec<TokenRecord>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| tokens::list(conn, &workspace)).await
+    }
+
+    async fn revoke_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |tx| tokens::revoke(tx, &id, at)).await
+    }
+
+    async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |tx| tokens::touch(tx, &id, at)).await
+    }
+
+    async fn create_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        user: UserWrite,
+    ) -> Result<UserRecord, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| users::insert(tx, &workspace, &id, &user))
+            .await
+    }
+
+    async fn get_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.read(move |conn| users::get(conn, &workspace, &id))
+            .await
+    }
+
+    async fn replace_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        expected_version: i64,
+        user: UserWrite,
+    ) -> Result<UserRecord, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| users::replace(tx, &workspace, &id, expected_version, &user))
+            .await
+    }
+
+    async fn set_user_role(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> Result<UserRecord, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| users::set_role(tx, &workspace, &id, role, at))
+            .await
+    }
+
+    async fn delete_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+    ) -> Result<(), StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| users::delete(tx, &workspace, &id))
+            .await
+    }
+
+    async fn list_users(
+        &self,
+        workspace: &WorkspaceId,
+        query: &UserQuery,
+    ) -> Result<ListPage<UserRecord>, StoreError> {
+        let (workspace, query) = (workspace.clone(), query.clone());
+        self.read(move |conn| users::list(conn, &workspace, &query))
+            .await
+    }
+}
+
+/// Milliseconds since the epoch, the stored form of every timestamp.
+fn to_millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(millis: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| StoreError::Internal(format!("stored timestamp {millis} is out of range")))
+}
+
+fn from_millis_opt(millis: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    millis.map(from_millis).transpose()
+}
+
+fn parse_column<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Internal(format!("stored {column} {text:?} is not valid")))
+}

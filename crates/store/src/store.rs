@@ -1,0 +1,78 @@
+//! The [`Store`] trait: everything rollcall keeps, behind one interface per backend.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rollcall_scim::user::Role;
+
+use crate::error::StoreError;
+use crate::ids::{ResourceId, TokenId, WorkspaceId};
+use crate::model::{ListPage, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace};
+
+/// A change to a workspace, run inside the store's write transaction so that the rule it checks
+/// and the change it makes see the same state. Returning `Err(reason)` refuses the change.
+pub type WorkspaceChange = Box<dyn FnOnce(&mut Workspace) -> Result<(), String> + Send>;
+
+/// What every backend provides. Every write is durable when its future resolves to `Ok`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers `Ok` when the database can serve requests (for `/readyz`).
+    async fn check(&self) -> Result<(), StoreError>;
+
+    // Workspaces.
+    async fn create_workspace(&self, workspace: Workspace) -> Result<(), StoreError>;
+    async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError>;
+    /// Reads the workspace, applies `change`, and writes it back, in one transaction.
+    async fn update_workspace(
+        &self,
+        id: &WorkspaceId,
+        change: WorkspaceChange,
+    ) -> Result<Workspace, StoreError>;
+
+    // SCIM tokens.
+    async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError>;
+    async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError>;
+    async fn list_tokens(&self, workspace: &WorkspaceId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Marks the token revoked at `at`; `NotFound` when there is no such token.
+    async fn revoke_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // Users.
+    /// Inserts a user; `Uniqueness` when its userName is taken in the workspace.
+    async fn create_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        user: UserWrite,
+    ) -> Result<UserRecord, StoreError>;
+    async fn get_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+    ) -> Result<Option<UserRecord>, StoreError>;
+    /// Replaces a user if it is still at `expected_version`; `VersionConflict` otherwise.
+    async fn replace_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        expected_version: i64,
+        user: UserWrite,
+    ) -> Result<UserRecord, StoreError>;
+    /// Sets a user's role (the operator's command), in the body and the indexed column.
+    async fn set_user_role(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> Result<UserRecord, StoreError>;
+    /// Deletes a user; `NotFound` when it does not exist in the workspace.
+    async fn delete_user(&self, workspace: &WorkspaceId, id: &ResourceId)
+    -> Result<(), StoreError>;
+    /// Lists users in a stable order (creation order), filtered and paged.
+    async fn list_users(
+        &self,
+        workspace: &WorkspaceId,
+        query: &UserQuery,
+    ) -> Result<ListPage<UserRecord>, StoreError>;
+}
