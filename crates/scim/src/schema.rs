@@ -408,7 +408,8 @@ fn user_schema() -> Schema {
         .case_exact(),
         Attribute::string(
             "userName",
-            "The user's email address, unique in the workspace",
+            "Unique in the workspace, case-insensitively; an email address unless the \
+             workspace accepts any string",
         )
         .required()
         .returned(Returned::Always)

@@ -76,14 +76,10 @@ impl FromRequestParts<AppState> for ScimContext {
             .last_used_at
             .is_none_or(|used| now - used >= TOUCH_INTERVAL)
         {
-            // Recording the use must not slow the request down or fail it.
-            let store = state.store.clone();
-            let id = token.id.clone();
-            tokio::spawn(async move {
-                if let Err(err) = store.touch_token(&id, now).await {
-                    tracing::warn!(error = %err, "could not record the token's last use");
-                }
-            });
+            // A failure to record the use is logged, never the request's failure.
+            if let Err(err) = state.store.touch_token(&token.id, now).await {
+                tracing::warn!(error = %err, "could not record the token's last use");
+            }
         }
 
         let base_url = format!(

@@ -1,0 +1,343 @@
+//! The CLI contract of the README, run as a user would: the real binary, a throwaway database,
+//! `--json` output parsed and compared whole.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn database(&self) -> String {
+        format!("sqlite://{}/rollcall.db", self.dir.path().display())
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rollcall"));
+        command
+            .env("ROLLCALL_DATABASE_URL", self.database())
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed with `--json` and returns its one JSON object.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let output = self.run(&all);
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "one JSON object per command: {stdout}"
+        );
+        serde_json::from_str(&stdout).unwrap()
+    }
+
+    /// Runs a command that must be refused and returns its stderr.
+    fn refused(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            !output.status.success(),
+            "{args:?} should have been refused"
+        );
+        assert!(output.stdout.is_empty());
+        String::from_utf8(output.stderr).unwrap()
+    }
+}
+
+#[test]
+fn workspace_scim_and_token_commands_follow_the_contract() {
+    let cli = Cli::new();
+
+    let created = cli.json(&["workspace", "create", "Acme"]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json!({
+            "name": created["name"],
+            "plan": created["plan"],
+            "invitation_only": created["invitation_only"],
+            "scim_enabled": created["scim_enabled"],
+            "username_format": created["username_format"],
+            "default_role": created["default_role"],
+            "base_path": created["base_path"],
+        }),
+        json!({
+            "name": "Acme",
+            "plan": "free",
+            "invitation_only": false,
+            "scim_enabled": false,
+            "username_format": "email",
+            "default_role": "Member",
+            "base_path": format!("/integrations/scim/{id}"),
+        })
+    );
+
+    // SCIM needs the enterprise plan, then an invitation-only workspace.
+    let stderr = cli.refused(&["scim", "enable", &id]);
+    assert_eq!(
+        stderr,
+        format!(
+            "rollcall: SCIM needs the enterprise plan, and workspace {id} is on the free plan; \
+             run `rollcall workspace update {id} --plan enterprise` first\n"
+        )
+    );
+    cli.json(&["workspace", "update", &id, "--plan", "enterprise"]);
+    let stderr = cli.refused(&["scim", "enable", &id]);
+    assert!(
+        stderr.contains("SCIM needs an invitation-only workspace"),
+        "{stderr}"
+    );
+    let updated = cli.json(&[
+        "workspace",
+        "update",
+        &id,
+        "--invitation-only",
+        "true",
+        "--username-format",
+        "any",
+        "--default-role",
+        "observer",
+    ]);
+    assert_eq!(updated["invitation_only"], true);
+    assert_eq!(updated["username_format"], "any");
+    assert_eq!(updated["default_role"], "Observer");
+
+    let enabled = cli.json(&["scim", "enable", &id]);
+    assert_eq!(enabled["workspace_id"], json!(id));
+    assert_eq!(
+        enabled["base_path"],
+        json!(format!("/integrations/scim/{id}"))
+    );
+    assert!(enabled["token"].as_str().unwrap().starts_with("rcs_"));
+
+    // While SCIM is on, the workspace stays invitation-only and enterprise.
+    let stderr = cli.refused(&["workspace", "update", &id, "--invitation-only", "false"]);
+    assert_eq!(
+        stderr,
+        format!(
+            "rollcall: workspace {id} has SCIM enabled, and SCIM needs an invitation-only \
+             workspace; run `rollcall scim disable {id}` first\n"
+        )
+    );
+    cli.refused(&["workspace", "update", &id, "--plan", "business"]);
+
+    // Tokens: create, list without secrets, revoke.
+    let token = cli.json(&[
+        "token",
+        "create",
+        &id,
+        "--label",
+        "okta",
+        "--expires-in",
+        "90d",
+    ]);
+    let token_id = token["id"].as_str().unwrap().to_owned();
+    let listed = cli.json(&["token", "list", &id]);
+    let tokens = listed["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[1]["id"], json!(token_id));
+    assert_eq!(tokens[1]["label"], "okta");
+    assert_eq!(tokens[1]["revoked"], false);
+    assert_eq!(tokens[1]["last_used_at"], Value::Null);
+    assert!(tokens[1]["expires_at"].is_string());
+    assert!(
+        !listed
+            .to_string()
+            .contains(token["token"].as_str().unwrap())
+    );
+    assert_eq!(
+        cli.json(&["token", "revoke", &token_id]),
+        json!({"id": token_id, "revoked": true})
+    );
+    assert_eq!(
+        cli.json(&["token", "list", &id])["tokens"][1]["revoked"],
+        true
+    );
+
+    // Mistakes are named in one sentence.
+    assert_eq!(
+        cli.refused(&["token", "revoke", "tok_0000000000000000"]),
+        "rollcall: there is no token tok_0000000000000000; `rollcall token list WORKSPACE_ID` \
+         shows a workspace's tokens\n"
+    );
+    assert_eq!(
+        cli.refused(&["user", "set-role", &id, "nobody", "Owner"]),
+        format!("rollcall: workspace {id} has no user nobody\n")
+    );
+    assert!(
+        cli.refused(&["token", "create", &id, "--expires-in", "soon"])
+            .contains("90d")
+    );
+
+    let disabled = cli.json(&["scim", "disable", &id]);
+    assert_eq!(disabled["scim_enabled"], false);
+    cli.json(&["workspace", "update", &id, "--invitation-only", "false"]);
+}
+
+/// A running server, its base URL and token from the first-start message.
+struct Server {
+    child: Child,
+    base_url: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(cli: &Cli) -> Server {
+    let mut child = cli
+        .command()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut base_url = None;
+    let mut token = None;
+    while base_url.is_none() || token.is_none() {
+        let line = lines.next().expect("the server stopped early").unwrap();
+        if let Some(url) = line.trim().strip_prefix("SCIM base URL:") {
+            base_url = Some(url.trim().to_owned());
+        }
+        if let Some(value) = line.trim().strip_prefix("Bearer token:") {
+            token = Some(value.trim().to_owned());
+        }
+    }
+    Server {
+        child,
+        base_url: base_url.unwrap(),
+        token: token.unwrap(),
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request, `Connection: close`, status and JSON body back.
+fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut stream = None;
+    for _ in 0..100 {
+        match TcpStream::connect(host) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    let mut stream = stream.expect("the server never listened");
+    write!(
+        stream,
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, payload) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let payload = if payload.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(payload).unwrap()
+    };
+    (status, payload)
+}
+
+#[test]
+fn serve_creates_a_first_workspace_and_the_cli_works_beside_it() {
+    let cli = Cli::new();
+    let server = start_server(&cli);
+    let users = format!("{}/Users", server.base_url);
+
+    let (status, created) = http(
+        "POST",
+        &users,
+        &server.token,
+        Some(&json!({"userName": "first@example.com"})),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["role"], "Member");
+
+    // While the server runs, the CLI issues a token and names an Owner on the same database.
+    let workspace = server.base_url.rsplit('/').next().unwrap().to_owned();
+    let token = cli.json(&["token", "create", &workspace]);
+    let user_id = created["id"].as_str().unwrap();
+    let set = cli.json(&["user", "set-role", &workspace, user_id, "owner"]);
+    assert_eq!(
+        set,
+        json!({"workspace_id": workspace, "user_id": user_id, "role": "Owner"})
+    );
+
+    let (status, read) = http(
+        "GET",
+        &format!("{users}/{user_id}"),
+        token["token"].as_str().unwrap(),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(read["role"], "Owner");
+
+    // The first token was recorded as used, and its secret is not in the listing.
+    let listed = cli.json(&["token", "list", &workspace]);
+    assert!(listed["tokens"][0]["last_used_at"].is_string(), "{listed}");
+    assert!(!listed.to_string().contains(&server.token));
+
+    // A second start finds the workspace and prints no new token.
+    drop(server);
+    let mut second = cli
+        .command()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(second.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("rollcall listening") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the server stopped early"
+        );
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let mut printed = String::new();
+    second
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    assert_eq!(printed, "");
+}

@@ -1,0 +1,220 @@
+//! A rollcall app on a throwaway SQLite file, a fixed clock, and helpers to send SCIM requests
+//! and compare whole response bodies.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use chrono::{DateTime, Utc};
+use http_body_util::BodyExt;
+use rollcall_scim::user::{Role, UsernameFormat};
+use rollcall_server::clock::ManualClock;
+use rollcall_server::operator::{self, NewWorkspace};
+use rollcall_server::{AppState, app};
+use rollcall_store::{Plan, Store, Workspace};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "https://scim.example.com";
+
+/// The instant every test starts at.
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub router: Router,
+}
+
+/// A workspace with SCIM enabled and its token.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub workspace: Workspace,
+    pub token: String,
+}
+
+impl Tenant {
+    /// The SCIM base path, `/integrations/scim/{id}`.
+    pub fn base(&self) -> String {
+        operator::base_path(&self.workspace.id)
+    }
+
+    /// The absolute base URL as it appears in `meta.location`.
+    pub fn base_url(&self) -> String {
+        format!("{ORIGIN}{}", self.base())
+    }
+}
+
+/// A response: status, headers, and the body parsed as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollcall.db");
+        let store = rollcall_store::open(&format!("sqlite://{}", path.display())).unwrap();
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let state = AppState {
+            store: store.clone(),
+            clock: clock.clone(),
+            public_url: Some(Arc::from(ORIGIN)),
+        };
+        TestApp {
+            dir,
+            store,
+            clock,
+            router: app(state),
+        }
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("rollcall.db")
+    }
+
+    /// An enterprise, invitation-only workspace with SCIM enabled.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        self.tenant_with(name, UsernameFormat::Email).await
+    }
+
+    pub async fn tenant_with(&self, name: &str, username_format: UsernameFormat) -> Tenant {
+        let new = NewWorkspace {
+            name: name.to_owned(),
+            plan: Plan::Enterprise,
+            invitation_only: true,
+            username_format,
+            default_role: Role::Member,
+        };
+        let now = start_time();
+        let workspace = operator::create_workspace(self.store.as_ref(), new, now)
+            .await
+            .unwrap();
+        let (workspace, token) = operator::enable_scim(self.store.as_ref(), &workspace.id, now)
+            .await
+            .unwrap();
+        Tenant {
+            workspace,
+            token: token.token.expose().to_owned(),
+        }
+    }
+
+    /// Sends a request with the tenant's token to a path under its SCIM base.
+    pub async fn scim(
+        &self,
+        tenant: &Tenant,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let uri = format!("{}{path}", tenant.base());
+        self.send(method, &uri, Some(&tenant.token), body, &[])
+            .await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.send_raw(method, uri, token, bytes, headers).await
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "scim.example.com");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if !body.is_empty() {
+            request = request.header("content-type", "application/scim+json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+                panic!("not JSON ({err}): {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Creates a user and returns its id.
+    pub async fn create_user(&self, tenant: &Tenant, body: Value) -> String {
+        let reply = self.scim(tenant, Method::POST, "/Users", Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The number of users the tenant can list.
+    pub async fn user_count(&self, tenant: &Tenant) -> u64 {
+        let reply = self.scim(tenant, Method::GET, "/Users?count=0", None).await;
+        reply.body["totalResults"].as_u64().unwrap()
+    }
+}
+
+/// Replaces every occurrence of `id` in the JSON with `placeholder`, so that a whole body can be
+/// compared with an expected literal.
+pub fn redact(value: &Value, id: &str, placeholder: &str) -> Value {
+    let text = value.to_string().replace(id, placeholder);
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The SCIM Error body for `status`.
+pub fn error_body(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
+    let mut body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "detail": detail,
+        "status": status.to_string(),
+    });
+    if let Some(scim_type) = scim_type {
+        body["scimType"] = Value::String(scim_type.to_owned());
+    }
+    body
+}

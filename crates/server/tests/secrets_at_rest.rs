@@ -1,0 +1,56 @@
+//! Secrets never reach the database file in clear: neither the tokens rollcall issues nor the
+//! passwords IdPs send.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::TestApp;
+use serde_json::json;
+
+#[tokio::test]
+async fn no_token_or_password_is_stored_in_clear() {
+    let app = TestApp::new().await;
+    let mut tokens = Vec::new();
+    for name in ["a", "b", "c"] {
+        let tenant = app.tenant(name).await;
+        let password = format!("Pa55-{name}-{}", "z".repeat(12));
+        let reply = app
+            .scim(
+                &tenant,
+                Method::POST,
+                "/Users",
+                Some(json!({"userName": format!("{name}@x.com"), "password": password})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+        assert!(!reply.body.to_string().contains(&password));
+        tokens.push(tenant.token.clone());
+        tokens.push(password);
+    }
+
+    // Every page of the main file and the write-ahead log, as bytes.
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", app.db_path().display());
+        if let Ok(content) = std::fs::read(&path) {
+            bytes.extend(content);
+        }
+    }
+    assert!(bytes.len() > 4096, "the database was not written");
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in &tokens {
+        assert!(
+            !text.contains(secret.as_str()),
+            "found a secret in the database"
+        );
+        // The secret half of a token on its own must not be there either.
+        if let Some((_, secret_part)) = secret.rsplit_once('_') {
+            assert!(
+                !text.contains(secret_part),
+                "found a token secret in the database"
+            );
+        }
+    }
+}
