@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
         external_id   TEXT,
         email_key     TEXT NOT NULL,
         display_name  TEXT NOT NULL,
+        display_name_key TEXT NOT NULL,
         active        INTEGER,  -- NULL when the IdP never sent active
         role          TEXT NOT NULL,
         version       INTEGER NOT NULL,
@@ -52,6 +53,9 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE UNIQUE INDEX users_user_name ON users(workspace_id, user_name_key);
     CREATE INDEX users_external_id ON users(workspace_id, external_id);
+    CREATE INDEX users_email ON users(workspace_id, email_key);
+    CREATE INDEX users_display_name ON users(workspace_id, display_name_key);
+    CREATE INDEX users_active ON users(workspace_id, active);
     CREATE INDEX users_workspace_seq ON users(workspace_id, seq);
 
     CREATE TABLE user_emails (

@@ -27,8 +27,8 @@ pub fn insert(
     let body = serde_json::to_string(&user.body)?;
     let inserted = conn.execute(
         "INSERT INTO users (id, workspace_id, user_name, user_name_key, external_id, email_key,
-             display_name, active, role, version, body, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?11)",
+             display_name, display_name_key, active, role, version, body, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?12)",
         params![
             id.as_str(),
             workspace.as_str(),
@@ -37,6 +37,7 @@ pub fn insert(
             user.external_id,
             fold_case(&user.email),
             user.display_name,
+            fold_case(&user.display_name),
             user.active,
             user.role.as_str(),
             body,
@@ -73,8 +74,8 @@ pub fn replace(
     let updated = conn
         .execute(
             "UPDATE users SET user_name = ?4, user_name_key = ?5, external_id = ?6, email_key = ?7,
-                 display_name = ?8, active = ?9, role = ?10, body = ?11, updated_at = ?12,
-                 version = version + 1
+                 display_name = ?8, display_name_key = ?9, active = ?10, role = ?11, body = ?12,
+                 updated_at = ?13, version = version + 1
              WHERE workspace_id = ?1 AND id = ?2 AND version = ?3",
             params![
                 workspace.as_str(),
@@ -85,6 +86,7 @@ pub fn replace(
                 user.external_id,
                 fold_case(&user.email),
                 user.display_name,
+                fold_case(&user.display_name),
                 user.active,
                 user.role.as_str(),
                 body,
