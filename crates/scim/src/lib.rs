@@ -10,12 +10,15 @@
 //!   `role` attributes.
 //! - [`render`]: the resource as the client sees it: `meta`, `returned` rules, `attributes`
 //!   and `excludedAttributes`.
-//! - [`list`]: query parameters and the `ListResponse` message.
+//! - [`list`]: query parameters, `SearchRequest` and the `ListResponse` message.
+//! - [`bulk`]: the `BulkRequest` message and `bulkId` references (RFC 7644 §3.7).
+//! - [`resource`]: schema-driven validation of any resource body.
 //! - [`error`]: the core's error type and the SCIM Error message.
 //!
 //! Functions here take and return `serde_json::Value` documents in their stored form (canonical
 //! attribute names, no `id` or `meta`) so that the store can keep the document as it is.
 
+pub mod bulk;
 pub mod error;
 pub mod filter;
 pub mod list;

@@ -1,8 +1,11 @@
 //! Query parameters of a list request and the `ListResponse` message (RFC 7644 §3.4.2).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::schema::LIST_RESPONSE;
+use crate::error::Error;
+use crate::render::Projection;
+use crate::resource::get_ci;
+use crate::schema::{LIST_RESPONSE, ResourceSchema, SEARCH_REQUEST};
 
 /// The most resources one page returns, whatever `count` asks for (advertised as
 /// `filter.maxResults` in `/ServiceProviderConfig`).
@@ -38,6 +41,98 @@ impl Page {
     }
 }
 
+/// The parameters of a list request, from a query string (RFC 7644 §3.4.2) or from the body of
+/// `POST /.search` (§3.4.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub filter: Option<String>,
+    pub start_index: Option<i64>,
+    pub count: Option<i64>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    /// Comma-separated, as in a query string.
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl SearchRequest {
+    /// Reads a `SearchRequest` message (RFC 7644 §3.4.3).
+    pub fn from_body(body: &Value) -> Result<SearchRequest, Error> {
+        let Value::Object(fields) = body else {
+            return Err(Error::InvalidSyntax(
+                "the request body must be a JSON object".to_owned(),
+            ));
+        };
+        if let Some(schemas) = get_ci(fields, "schemas") {
+            let names_search = schemas
+                .as_array()
+                .is_some_and(|uris| uris.iter().any(|uri| uri.as_str() == Some(SEARCH_REQUEST)));
+            if !names_search {
+                return Err(Error::InvalidSyntax(format!(
+                    "schemas must be [\"{SEARCH_REQUEST}\"]"
+                )));
+            }
+        }
+        Ok(SearchRequest {
+            filter: text(fields, "filter")?,
+            start_index: integer(fields, "startIndex")?,
+            count: integer(fields, "count")?,
+            sort_by: text(fields, "sortBy")?,
+            sort_order: text(fields, "sortOrder")?,
+            attributes: names(fields, "attributes")?,
+            excluded_attributes: names(fields, "excludedAttributes")?,
+            cursor: text(fields, "cursor")?,
+        })
+    }
+
+    /// The `attributes` and `excludedAttributes` of the request.
+    pub fn projection(&self, schema: &ResourceSchema) -> Projection {
+        Projection::parse(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+            schema,
+        )
+    }
+}
+
+fn text(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
+    match get_ci(fields, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(Error::invalid_value(name, "must be a string")),
+    }
+}
+
+fn integer(fields: &Map<String, Value>, name: &str) -> Result<Option<i64>, Error> {
+    match get_ci(fields, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| Error::invalid_value(name, "must be an integer")),
+        Some(_) => Err(Error::invalid_value(name, "must be an integer")),
+    }
+}
+
+/// `attributes` in a body is an array of names (RFC 7644 §3.4.3); a string is taken too.
+fn names(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
+    match get_ci(fields, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(Value::Array(items)) => {
+            let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            names
+                .map(|names| Some(names.join(",")))
+                .ok_or_else(|| Error::invalid_value(name, "must be an array of attribute names"))
+        }
+        Some(_) => Err(Error::invalid_value(
+            name,
+            "must be an array of attribute names",
+        )),
+    }
+}
+
 /// The RFC 7644 §3.4.2 list response.
 pub fn list_response(total_results: usize, page: Page, resources: Vec<Value>) -> Value {
     json!({
@@ -50,8 +145,32 @@ pub fn list_response(total_results: usize, page: Page, resources: Vec<Value>) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_search_request_body() {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": ["displayName", "userName"],
+            "filter": "displayName sw \"smith\"",
+            "startIndex": 1,
+            "count": 10
+        });
+        assert_eq!(
+            SearchRequest::from_body(&body).unwrap(),
+            SearchRequest {
+                filter: Some("displayName sw \"smith\"".to_owned()),
+                start_index: Some(1),
+                count: Some(10),
+                attributes: Some("displayName,userName".to_owned()),
+                ..SearchRequest::default()
+            }
+        );
+        let err = SearchRequest::from_body(&json!({"count": "ten"})).unwrap_err();
+        assert_eq!(err, Error::invalid_value("count", "must be an integer"));
+    }
 
     #[test]
     fn clamps_start_index_and_count_as_the_rfc_says() {

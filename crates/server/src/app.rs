@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::routes::{discovery, health, users};
+use crate::routes::{bulk, discovery, health, search, users};
 
 /// The largest request body accepted, in bytes (advertised in `/ServiceProviderConfig`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,7 +33,7 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let scim = Router::new()
         .route("/Users", get(users::list_users).post(users::create_user))
-        .route("/Users/.search", post(discovery::search_not_supported))
+        .route("/Users/.search", post(search::search))
         .route(
             "/Users/{id}",
             get(users::get_user)
@@ -49,8 +49,8 @@ pub fn app(state: AppState) -> Router {
         .route("/ResourceTypes/{name}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
-        .route("/Bulk", post(discovery::bulk_not_supported))
-        .route("/.search", post(discovery::search_not_supported));
+        .route("/Bulk", post(bulk::bulk))
+        .route("/.search", post(search::search));
 
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rollcall_scim::{ErrorResponse, ScimType};
 use rollcall_store::StoreError;
+use serde_json::Value;
 
 use crate::response::SCIM_CONTENT_TYPE;
 
@@ -51,10 +52,12 @@ pub enum ApiError {
     NotImplemented(String),
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status, `scimType` and detail of the SCIM Error this failure becomes. A server-side
+    /// cause is logged here, once.
+    pub fn describe(self) -> (StatusCode, Option<ScimType>, String) {
         use StatusCode as S;
-        let (status, scim_type, detail) = match self {
+        match self {
             ApiError::Scim(err) => (S::BAD_REQUEST, Some(err.scim_type()), err.to_string()),
             ApiError::Store(StoreError::NotFound) => {
                 (S::NOT_FOUND, None, "resource not found".to_owned())
@@ -72,15 +75,11 @@ impl IntoResponse for ApiError {
             ApiError::Store(StoreError::Refused(reason)) => (S::CONFLICT, None, reason),
             ApiError::Store(StoreError::Unavailable(cause)) => {
                 tracing::warn!(%cause, "store unavailable");
-                let mut response = error_response(
+                (
                     S::SERVICE_UNAVAILABLE,
                     None,
                     "the directory is briefly unavailable; retry shortly".to_owned(),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return response;
+                )
             }
             ApiError::Store(err @ (StoreError::Internal(_) | StoreError::Unsupported(_))) => {
                 tracing::error!(cause = %err, "store failure");
@@ -90,31 +89,47 @@ impl IntoResponse for ApiError {
                     "internal server error".to_owned(),
                 )
             }
-            ApiError::Unauthorized => {
-                let mut response = error_response(
-                    S::UNAUTHORIZED,
-                    None,
-                    "a valid bearer token for this workspace is required".to_owned(),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                return response;
-            }
+            ApiError::Unauthorized => (
+                S::UNAUTHORIZED,
+                None,
+                "a valid bearer token for this workspace is required".to_owned(),
+            ),
             ApiError::Forbidden(detail) => (S::FORBIDDEN, None, detail),
             ApiError::NotFound(detail) => (S::NOT_FOUND, None, detail),
             ApiError::MethodNotAllowed(detail) => (S::METHOD_NOT_ALLOWED, None, detail),
             ApiError::PayloadTooLarge(detail) => (S::PAYLOAD_TOO_LARGE, None, detail),
             ApiError::PreconditionFailed(detail) => (S::PRECONDITION_FAILED, None, detail),
             ApiError::NotImplemented(detail) => (S::NOT_IMPLEMENTED, None, detail),
-        };
-        error_response(status, scim_type, detail)
+        }
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, scim_type, detail) = self.describe();
+        let mut response = error_response(status, scim_type, detail);
+        let headers = response.headers_mut();
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// The SCIM Error body for a status.
+pub fn error_body(status: StatusCode, scim_type: Option<ScimType>, detail: String) -> Value {
+    ErrorResponse::new(status.as_u16(), scim_type, detail).to_json()
 }
 
 /// A SCIM Error response with the given status.
 pub fn error_response(status: StatusCode, scim_type: Option<ScimType>, detail: String) -> Response {
-    let body = ErrorResponse::new(status.as_u16(), scim_type, detail).to_json();
+    let body = error_body(status, scim_type, detail);
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

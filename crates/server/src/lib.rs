@@ -8,8 +8,10 @@
 //!
 //! Layout:
 //! - [`app`]: the router, middleware and request logging.
-//! - [`routes`]: `users` (`/Users`), `discovery` (`/ServiceProviderConfig`, `/ResourceTypes`,
-//!   `/Schemas`), `health` (`/healthz`, `/readyz`).
+//! - [`routes`]: `users` (`/Users`), `search` (`POST /.search`), `bulk` (`/Bulk`), `discovery`
+//!   (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), `health` (`/healthz`,
+//!   `/readyz`).
+//! - [`service`]: the operations on resources that those routes share.
 //! - [`auth`]: bearer tokens of a workspace.
 //! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
 //! - [`secret`]: token generation, hashing and constant-time checks.
@@ -23,5 +25,6 @@ pub mod operator;
 pub mod response;
 pub mod routes;
 pub mod secret;
+pub mod service;
 
 pub use app::{AppState, app};

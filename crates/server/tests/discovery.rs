@@ -108,12 +108,4 @@ async fn discovery_refuses_other_methods_filters_and_unknown_names() {
         reply.body,
         error_body(404, None, "no resource type \"Group\"")
     );
-    let reply = app
-        .scim(&tenant, Method::POST, "/Bulk", Some(serde_json::json!({})))
-        .await;
-    assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED);
-    assert_eq!(
-        reply.body,
-        error_body(501, None, "this service provider does not support /Bulk")
-    );
 }

@@ -1,7 +1,6 @@
 //! Discovery (RFC 7644 §4): `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`, rendered
 //! from the same schema definitions that validate requests, so they cannot tell a different
-//! story. Features rollcall does not offer are advertised as `supported: false` and their
-//! endpoints answer 501.
+//! story. Features rollcall does not offer are advertised as `supported: false`.
 
 use axum::extract::{Path, Query};
 use rollcall_scim::list::{MAX_PAGE_SIZE, Page, list_response};
@@ -18,7 +17,11 @@ pub async fn service_provider_config(ctx: ScimContext) -> ScimJson {
     ScimJson::ok(json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": true,
+            "maxOperations": crate::routes::bulk::MAX_OPERATIONS,
+            "maxPayloadSize": crate::app::MAX_BODY_BYTES,
+        },
         "filter": {"supported": true, "maxResults": MAX_PAGE_SIZE},
         "changePassword": {"supported": false},
         "sort": {"supported": false},
@@ -86,18 +89,6 @@ pub async fn schema(
         .find(|schema| schema.id == id)
         .map(|schema| ScimJson::ok(schema.to_json(&ctx.base_url)))
         .ok_or_else(|| ApiError::NotFound(format!("no schema {id:?}")))
-}
-
-/// RFC 7644 §3.7: `/Bulk` is not offered (`bulk.supported` is false).
-pub async fn bulk_not_supported(_ctx: ScimContext) -> ApiError {
-    ApiError::NotImplemented("this service provider does not support /Bulk".to_owned())
-}
-
-/// RFC 7644 §3.4.3: `POST /.search` is not offered yet; GET with `filter` does the same.
-pub async fn search_not_supported(_ctx: ScimContext) -> ApiError {
-    ApiError::NotImplemented(
-        "this service provider does not support POST /.search; use GET with a filter".to_owned(),
-    )
 }
 
 /// RFC 7644 §4: a filter on a discovery endpoint SHOULD be answered with 403.

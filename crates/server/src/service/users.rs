@@ -1,0 +1,232 @@
+//! The operations on a workspace's users: create, read, replace, patch, delete and list.
+//!
+//! Each reads as the same steps: validate with the protocol core, load and write through the
+//! store, and hand back the stored record. Rendering is separate ([`Users::render`]) because
+//! the callers shape responses differently (a resource, a list, a bulk result).
+
+use rollcall_scim::filter::parse_filter;
+use rollcall_scim::list::{Page, SearchRequest, list_response};
+use rollcall_scim::patch::{apply, parse_patch_request};
+use rollcall_scim::render::{Meta, Projection, render};
+use rollcall_scim::schema::user_resource;
+use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user};
+use rollcall_store::{ResourceId, StoreError, UserQuery, UserRecord, UserWrite};
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::auth::ScimContext;
+use crate::error::ApiError;
+
+/// How often a PUT or PATCH is retried when another request changed the user in between.
+const MAX_ATTEMPTS: usize = 5;
+
+/// The users of the authenticated workspace.
+pub struct Users<'a> {
+    pub state: &'a AppState,
+    pub ctx: &'a ScimContext,
+}
+
+impl Users<'_> {
+    /// RFC 7644 §3.3.
+    pub async fn create(&self, body: &Value) -> Result<UserRecord, ApiError> {
+        let user = prepare_user(body, &self.policy(), None)?;
+        let id = ResourceId::generate();
+        let write = UserWrite::new(user, self.state.clock.now());
+        let record = self
+            .state
+            .store
+            .create_user(&self.ctx.workspace.id, &id, write)
+            .await?;
+        tracing::info!(user = %record.id, "user created");
+        Ok(record)
+    }
+
+    /// RFC 7644 §3.4.1.
+    pub async fn get(&self, id: &str) -> Result<UserRecord, ApiError> {
+        self.state
+            .store
+            .get_user(&self.ctx.workspace.id, &ResourceId::new(id))
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// RFC 7644 §3.5.1: replaces the user with `body`.
+    pub async fn replace(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<UserRecord, ApiError> {
+        let policy = self.policy();
+        self.update(id, if_match, |current| {
+            Ok(prepare_user(body, &policy, Some(current.role))?)
+        })
+        .await
+    }
+
+    /// RFC 7644 §3.5.2: applies a `PatchOp` message, all operations or none.
+    pub async fn patch(
+        &self,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<UserRecord, ApiError> {
+        let operations = parse_patch_request(body)?;
+        let policy = self.policy();
+        self.update(id, if_match, |current| {
+            let patched = apply(&current.body, &operations, user_resource())?;
+            Ok(prepare_user(&patched, &policy, Some(current.role))?)
+        })
+        .await
+    }
+
+    /// RFC 7644 §3.6.
+    pub async fn delete(&self, id: &str, if_match: Option<&str>) -> Result<(), ApiError> {
+        let record = self.get(id).await?;
+        check_if_match(if_match, &record)?;
+        match self
+            .state
+            .store
+            .delete_user(&self.ctx.workspace.id, &record.id)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(user = %record.id, "user deleted");
+                Ok(())
+            }
+            Err(StoreError::NotFound) => Err(not_found(id)),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// RFC 7644 §3.4.2 and §3.4.3: a filtered, paged list as a `ListResponse`.
+    ///
+    /// `sortBy` is ignored (sorting is advertised as unsupported); results come in creation
+    /// order.
+    pub async fn search(&self, request: &SearchRequest) -> Result<Value, ApiError> {
+        let filter = request
+            .filter
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .map(parse_filter)
+            .transpose()?;
+        if let Some(filter) = &filter {
+            tracing::debug!(%filter, "list users");
+        }
+        let page = Page::new(request.start_index, request.count);
+        let query = UserQuery { filter, page };
+        let found = self
+            .state
+            .store
+            .list_users(&self.ctx.workspace.id, &query)
+            .await?;
+
+        let projection = request.projection(user_resource());
+        let resources = found
+            .items
+            .iter()
+            .map(|record| self.render(record, &projection))
+            .collect();
+        Ok(list_response(found.total, page, resources))
+    }
+
+    /// The response representation of a user.
+    pub fn render(&self, record: &UserRecord, projection: &Projection) -> Value {
+        render(
+            user_resource(),
+            record.id.as_str(),
+            &record.body,
+            &self.meta(record),
+            projection,
+        )
+    }
+
+    pub fn meta(&self, record: &UserRecord) -> Meta {
+        Meta {
+            created: record.created_at,
+            last_modified: record.updated_at,
+            location: self.location(&record.id),
+            version: etag(record),
+        }
+    }
+
+    pub fn location(&self, id: &ResourceId) -> String {
+        format!("{}/Users/{id}", self.ctx.base_url)
+    }
+
+    /// Reads the user, builds its new version with `build`, and writes it if it is still the
+    /// version that was read; retries when another request won the race. A result equal to the
+    /// stored user writes nothing and keeps `meta.version`.
+    async fn update(
+        &self,
+        id: &str,
+        if_match: Option<&str>,
+        build: impl Fn(&UserRecord) -> Result<PreparedUser, ApiError>,
+    ) -> Result<UserRecord, ApiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self.get(id).await?;
+            check_if_match(if_match, &current)?;
+            let user = build(&current)?;
+            if user.owner_role_kept {
+                tracing::info!(user = %current.id, "kept the Owner role; SCIM cannot change it");
+            }
+            if user.body == current.body {
+                return Ok(current);
+            }
+
+            let write = UserWrite::new(user, self.state.clock.now());
+            let replaced = self
+                .state
+                .store
+                .replace_user(&self.ctx.workspace.id, &current.id, current.version, write)
+                .await;
+            match replaced {
+                Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => continue,
+                Err(StoreError::NotFound) => return Err(not_found(id)),
+                Ok(record) => {
+                    tracing::info!(user = %record.id, "user updated");
+                    return Ok(record);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    fn policy(&self) -> UserPolicy {
+        UserPolicy {
+            username_format: self.ctx.workspace.username_format,
+            default_role: self.ctx.workspace.default_role,
+        }
+    }
+}
+
+/// The entity tag of a user's current version.
+pub fn etag(record: &UserRecord) -> String {
+    format!("W/\"{}\"", record.version)
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no user with id {id:?} in this workspace"))
+}
+
+/// RFC 7644 §3.14: a write with `If-Match` applies only to the version it names.
+fn check_if_match(if_match: Option<&str>, record: &UserRecord) -> Result<(), ApiError> {
+    match if_match {
+        Some(tags) if !lists_tag(tags, &etag(record)) => {
+            Err(ApiError::PreconditionFailed(format!(
+                "the user is at version {}, not the one If-Match names",
+                etag(record)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// True when a comma-separated list of entity tags names `version` or `*`.
+pub fn lists_tag(tags: &str, version: &str) -> bool {
+    tags.split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == version)
+}
