@@ -47,6 +47,79 @@ pub fn normalize(input: &Value, schema: &ResourceSchema) -> Result<Value, Error>
     Ok(Value::Object(out))
 }
 
+/// RFC 7643 §7: every attribute the schema marks `required` has a value.
+///
+/// Runs on the stored form, after a resource type has filled what it derives, so that an
+/// attribute the service provider fills is not demanded of the client.
+pub fn check_required(body: &Value, schema: &ResourceSchema) -> Result<(), Error> {
+    let check = |fields: Option<&Map<String, Value>>, attributes: &[Attribute], prefix: &str| {
+        for attribute in attributes.iter().filter(|a| a.required) {
+            if attribute.mutability == Mutability::ReadOnly {
+                continue;
+            }
+            let present = fields
+                .and_then(|f| f.get(&attribute.name))
+                .is_some_and(|v| !is_empty(v));
+            if !present {
+                return Err(Error::invalid_value(
+                    qualified(prefix, &attribute.name),
+                    "is required",
+                ));
+            }
+        }
+        Ok(())
+    };
+    check(body.as_object(), &schema.core.attributes, "")?;
+    for extension in &schema.extensions {
+        // A required attribute of an extension is required only when the extension is used.
+        if let Some(fields) = body.get(&extension.id).and_then(Value::as_object) {
+            check(Some(fields), &extension.attributes, &extension.id)?;
+        }
+    }
+    Ok(())
+}
+
+/// RFC 7643 §7: an `immutable` attribute, once it has a value, keeps it.
+pub fn check_immutable(old: &Value, new: &Value, schema: &ResourceSchema) -> Result<(), Error> {
+    let check =
+        |old: Option<&Value>, new: Option<&Value>, attributes: &[Attribute], prefix: &str| {
+            for attribute in attributes
+                .iter()
+                .filter(|a| a.mutability == Mutability::Immutable)
+            {
+                let before = old.and_then(|o| o.get(&attribute.name));
+                let after = new.and_then(|n| n.get(&attribute.name));
+                if before.is_some_and(|b| !is_empty(b)) && before != after {
+                    return Err(Error::Mutability {
+                        attribute: qualified(prefix, &attribute.name),
+                        mutability: "immutable",
+                    });
+                }
+            }
+            Ok(())
+        };
+    check(Some(old), Some(new), &schema.core.attributes, "")?;
+    for extension in &schema.extensions {
+        check(
+            old.get(&extension.id),
+            new.get(&extension.id),
+            &extension.attributes,
+            &extension.id,
+        )?;
+    }
+    Ok(())
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
 /// RFC 7643 §3: `schemas`, when sent, must name the resource's core schema.
 ///
 /// A body without `schemas` is accepted: several IdPs leave it out of PUT bodies, and the
@@ -304,6 +377,37 @@ mod tests {
         );
         let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["userName", "active", "emails"]);
+    }
+
+    #[test]
+    fn required_and_immutable_attributes_are_enforced_from_the_schema() {
+        let mut schema = user_resource().clone();
+        let title = schema
+            .core
+            .attributes
+            .iter_mut()
+            .find(|a| a.name == "title")
+            .unwrap();
+        title.mutability = Mutability::Immutable;
+        title.required = true;
+
+        let seeded = json!({"userName": "a", "displayName": "d", "email": "e", "role": "Member"});
+        let err = check_required(&seeded, &schema).unwrap_err();
+        assert_eq!(err, Error::invalid_value("title", "is required"));
+        let mut complete = seeded.clone();
+        complete["title"] = json!("t");
+        assert!(check_required(&complete, &schema).is_ok());
+
+        let old = json!({"title": "first"});
+        assert!(check_immutable(&old, &json!({"title": "first"}), &schema).is_ok());
+        assert!(check_immutable(&json!({}), &json!({"title": "set once"}), &schema).is_ok());
+        assert_eq!(
+            check_immutable(&old, &json!({"title": "second"}), &schema).unwrap_err(),
+            Error::Mutability {
+                attribute: "title".to_owned(),
+                mutability: "immutable"
+            }
+        );
     }
 
     #[test]

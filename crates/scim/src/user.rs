@@ -188,9 +188,11 @@ pub fn prepare_user(
         Value::String(display_name.clone()),
     );
     set_in_schema_order(&mut body, "role", Value::String(role.as_str().to_owned()));
+    let body = Value::Object(body);
+    resource::check_required(&body, user_resource())?;
 
     Ok(PreparedUser {
-        body: Value::Object(body),
+        body,
         user_name,
         external_id,
         email,

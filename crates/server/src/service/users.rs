@@ -169,6 +169,7 @@ impl Users<'_> {
             let current = self.get(id).await?;
             check_if_match(if_match, &current)?;
             let user = build(&current)?;
+            rollcall_scim::resource::check_immutable(&current.body, &user.body, user_resource())?;
             if user.owner_role_kept {
                 tracing::info!(user = %current.id, "kept the Owner role; SCIM cannot change it");
             }
