@@ -6,6 +6,7 @@
 //!   evaluated against a resource in memory.
 //! - [`path`]: PATCH paths (RFC 7644 §3.5.2), which reuse the filter grammar for value paths.
 //! - [`patch`]: the PATCH engine that applies a `PatchOp` message to a resource.
+//! - [`group`]: the Group resource and the membership changes a write makes.
 //! - [`user`]: validation and normalization of User resources, including the seed's `email` and
 //!   `role` attributes.
 //! - [`render`]: the resource as the client sees it: `meta`, `returned` rules, `attributes`
@@ -21,6 +22,7 @@
 pub mod bulk;
 pub mod error;
 pub mod filter;
+pub mod group;
 pub mod list;
 pub mod patch;
 pub mod path;

@@ -375,8 +375,101 @@ pub fn user_resource() -> &'static ResourceSchema {
         endpoint: "Users".to_owned(),
         description: "A member of the workspace".to_owned(),
         core: user_schema(),
+        extensions: vec![enterprise_user_schema()],
+    })
+}
+
+/// The Group resource type (RFC 7643 §4.2). `displayName` is unique per workspace.
+pub fn group_resource() -> &'static ResourceSchema {
+    static GROUP: OnceLock<ResourceSchema> = OnceLock::new();
+    GROUP.get_or_init(|| ResourceSchema {
+        name: "Group".to_owned(),
+        endpoint: "Groups".to_owned(),
+        description: "A group of the workspace's members".to_owned(),
+        core: group_schema(),
         extensions: Vec::new(),
     })
+}
+
+fn group_schema() -> Schema {
+    let attributes = vec![
+        Attribute::string(
+            "id",
+            "Identifier of the group, issued by the service provider",
+        )
+        .case_exact()
+        .mutability(Mutability::ReadOnly)
+        .returned(Returned::Always)
+        .unique(),
+        Attribute::string(
+            "externalId",
+            "Identifier of the group in the identity provider",
+        )
+        .case_exact(),
+        Attribute::string(
+            "displayName",
+            "The group's name, unique in the workspace, case-insensitively",
+        )
+        .required()
+        .unique(),
+        Attribute::complex(
+            "members",
+            "The users in the group",
+            vec![
+                Attribute::string("value", "The id of the member")
+                    .case_exact()
+                    .mutability(Mutability::Immutable),
+                Attribute::new("$ref", AttributeType::Reference, "The URI of the member")
+                    .references(&["User"])
+                    .mutability(Mutability::Immutable),
+                Attribute::string("display", "The member's displayName")
+                    .mutability(Mutability::ReadOnly),
+                Attribute::string("type", "The kind of member")
+                    .canonical(&["User"])
+                    .mutability(Mutability::Immutable),
+            ],
+        )
+        .multi(),
+    ];
+    Schema {
+        id: GROUP_SCHEMA.to_owned(),
+        name: "Group".to_owned(),
+        description: "A group of the workspace's members".to_owned(),
+        attributes,
+    }
+}
+
+/// The Enterprise User extension (RFC 7643 §4.3).
+fn enterprise_user_schema() -> Schema {
+    let attributes = vec![
+        Attribute::string("employeeNumber", "The user's number in the organization"),
+        Attribute::string("costCenter", "The user's cost center"),
+        Attribute::string("organization", "The user's organization"),
+        Attribute::string("division", "The user's division"),
+        Attribute::string("department", "The user's department"),
+        Attribute::complex(
+            "manager",
+            "The user's manager",
+            vec![
+                Attribute::string("value", "The id of the manager's user").case_exact(),
+                Attribute::new(
+                    "$ref",
+                    AttributeType::Reference,
+                    "The URI of the manager's user",
+                )
+                .references(&["User"])
+                .mutability(Mutability::ReadOnly),
+                Attribute::string("displayName", "The manager's displayName")
+                    .mutability(Mutability::ReadOnly),
+            ],
+        ),
+    ];
+    Schema {
+        id: ENTERPRISE_USER_SCHEMA.to_owned(),
+        name: "EnterpriseUser".to_owned(),
+        description: "Enterprise User".to_owned(),
+        attributes,
+    }
 }
 
 fn user_schema() -> Schema {

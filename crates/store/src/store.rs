@@ -69,6 +69,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a user; `NotFound` when it does not exist in the workspace.
     async fn delete_user(&self, workspace: &WorkspaceId, id: &ResourceId)
     -> Result<(), StoreError>;
+    /// The workspace a user id belongs to, whichever it is. Used only to refuse references to
+    /// another workspace's users; never to read them.
+    async fn user_workspace(&self, id: &ResourceId) -> Result<Option<WorkspaceId>, StoreError>;
     /// Lists users in a stable order (creation order), filtered and paged.
     async fn list_users(
         &self,

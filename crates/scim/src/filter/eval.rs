@@ -454,6 +454,8 @@ mod tests {
         let mut manager = like("manager", "emails", AttributeType::Complex);
         manager.multi_valued = false;
         let mut resource = user.clone();
+        // Only the test extension, so that its names do not meet the Enterprise User ones.
+        resource.extensions.clear();
         resource.extensions.push(Schema {
             id: TEST_EXTENSION.to_owned(),
             name: "Test".to_owned(),

@@ -8,7 +8,7 @@ use rollcall_scim::filter::parse_filter;
 use rollcall_scim::list::{Page, SearchRequest, list_response};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
-use rollcall_scim::schema::user_resource;
+use rollcall_scim::schema::{ENTERPRISE_USER_SCHEMA, user_resource};
 use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user};
 use rollcall_store::{ResourceId, StoreError, UserQuery, UserRecord, UserWrite};
 use serde_json::Value;
@@ -29,7 +29,8 @@ pub struct Users<'a> {
 impl Users<'_> {
     /// RFC 7644 §3.3.
     pub async fn create(&self, body: &Value) -> Result<UserRecord, ApiError> {
-        let user = prepare_user(body, &self.policy(), None)?;
+        let mut user = prepare_user(body, &self.policy(), None)?;
+        self.resolve_manager(&mut user).await?;
         let id = ResourceId::generate();
         let write = UserWrite::new(user, self.state.clock.now());
         let record = self
@@ -168,7 +169,8 @@ impl Users<'_> {
             attempt += 1;
             let current = self.get(id).await?;
             check_if_match(if_match, &current)?;
-            let user = build(&current)?;
+            let mut user = build(&current)?;
+            self.resolve_manager(&mut user).await?;
             rollcall_scim::resource::check_immutable(&current.body, &user.body, user_resource())?;
             if user.owner_role_kept {
                 tracing::info!(user = %current.id, "kept the Owner role; SCIM cannot change it");
@@ -193,6 +195,45 @@ impl Users<'_> {
                 Err(err) => return Err(err.into()),
             }
         }
+    }
+
+    /// The Enterprise User `manager` (RFC 7643 §4.3): a manager of this workspace gets its
+    /// `$ref` and `displayName`; a manager of another workspace is refused; an id that names no
+    /// user yet is kept as sent, because IdPs may provision a manager after its reports.
+    async fn resolve_manager(&self, user: &mut PreparedUser) -> Result<(), ApiError> {
+        let Some(Value::Object(manager)) = user
+            .body
+            .get_mut(ENTERPRISE_USER_SCHEMA)
+            .and_then(|ext| ext.get_mut("manager"))
+        else {
+            return Ok(());
+        };
+        manager.remove("$ref");
+        manager.remove("displayName");
+        let Some(id) = manager
+            .get("value")
+            .and_then(Value::as_str)
+            .map(ResourceId::new)
+        else {
+            return Ok(());
+        };
+        let store = &self.state.store;
+        let workspace = &self.ctx.workspace.id;
+        if let Some(found) = store.get_user(workspace, &id).await? {
+            let name = found
+                .body
+                .get("displayName")
+                .cloned()
+                .unwrap_or(Value::Null);
+            manager.insert("$ref".to_owned(), Value::String(self.location(&found.id)));
+            manager.insert("displayName".to_owned(), name);
+        } else if store.user_workspace(&id).await?.is_some() {
+            return Err(ApiError::Scim(rollcall_scim::Error::invalid_value(
+                format!("{ENTERPRISE_USER_SCHEMA}:manager.value"),
+                format!("{id} is not a user of this workspace"),
+            )));
+        }
+        Ok(())
     }
 
     fn policy(&self) -> UserPolicy {

@@ -278,6 +278,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn user_workspace(&self, id: &ResourceId) -> Result<Option<WorkspaceId>, StoreError> {
+        let id = id.clone();
+        self.read(move |conn| users::workspace_of(conn, &id)).await
+    }
+
     async fn list_users(
         &self,
         workspace: &WorkspaceId,

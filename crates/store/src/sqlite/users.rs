@@ -332,3 +332,11 @@ impl RawUser {
         })
     }
 }
+
+pub fn workspace_of(conn: &Connection, id: &ResourceId) -> Result<Option<WorkspaceId>, StoreError> {
+    let workspace: Option<String> = conn
+        .prepare_cached("SELECT workspace_id FROM users WHERE id = ?1")?
+        .query_row([id.as_str()], |row| row.get(0))
+        .optional()?;
+    Ok(workspace.map(WorkspaceId::new))
+}
