@@ -54,6 +54,12 @@ impl Projection {
         }
     }
 
+    /// Whether a top-level core attribute returned by default appears in the response; lets a
+    /// caller skip loading what will not be shown (`excludedAttributes=members`).
+    pub fn includes(&self, name: &str) -> bool {
+        included(name, None, None, Returned::Default, self)
+    }
+
     fn is_default(&self) -> bool {
         self.attributes.is_empty() && self.excluded.is_empty()
     }

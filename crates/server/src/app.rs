@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::routes::{bulk, discovery, health, search, users};
+use crate::routes::{bulk, discovery, groups, health, search, users};
 
 /// The largest request body accepted, in bytes (advertised in `/ServiceProviderConfig`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,13 +33,25 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let scim = Router::new()
         .route("/Users", get(users::list_users).post(users::create_user))
-        .route("/Users/.search", post(search::search))
+        .route("/Users/.search", post(search::search_users))
         .route(
             "/Users/{id}",
             get(users::get_user)
                 .put(users::replace_user)
                 .patch(users::patch_user)
                 .delete(users::delete_user),
+        )
+        .route(
+            "/Groups",
+            get(groups::list_groups).post(groups::create_group),
+        )
+        .route("/Groups/.search", post(search::search_groups))
+        .route(
+            "/Groups/{id}",
+            get(groups::get_group)
+                .put(groups::replace_group)
+                .patch(groups::patch_group)
+                .delete(groups::delete_group),
         )
         .route(
             "/ServiceProviderConfig",
@@ -50,7 +62,7 @@ pub fn app(state: AppState) -> Router {
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
         .route("/Bulk", post(bulk::bulk))
-        .route("/.search", post(search::search));
+        .route("/.search", post(search::search_all));
 
     Router::new()
         .route("/healthz", get(health::healthz))

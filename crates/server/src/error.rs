@@ -67,6 +67,11 @@ impl ApiError {
                 Some(ScimType::Uniqueness),
                 format!("{attribute} is already taken in this workspace"),
             ),
+            ApiError::Store(StoreError::UnknownMember { id }) => (
+                S::BAD_REQUEST,
+                Some(ScimType::InvalidValue),
+                format!("members: {id:?} is not a user of this workspace"),
+            ),
             ApiError::Store(StoreError::VersionConflict) => (
                 S::CONFLICT,
                 None,

@@ -37,10 +37,15 @@ async fn discovery_documents_match_the_committed_copies() {
         ("service_provider_config", "/ServiceProviderConfig"),
         ("resource_types", "/ResourceTypes"),
         ("resource_type_user", "/ResourceTypes/User"),
+        ("resource_type_group", "/ResourceTypes/Group"),
         ("schemas", "/Schemas"),
         (
             "schema_user",
             "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        ),
+        (
+            "schema_group",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group",
         ),
     ] {
         let reply = app.scim(&tenant, Method::GET, path, None).await;
@@ -102,10 +107,10 @@ async fn discovery_refuses_other_methods_filters_and_unknown_names() {
         error_body(403, None, "discovery endpoints do not take a filter")
     );
     let reply = app
-        .scim(&tenant, Method::GET, "/ResourceTypes/Group", None)
+        .scim(&tenant, Method::GET, "/ResourceTypes/Role", None)
         .await;
     assert_eq!(
         reply.body,
-        error_body(404, None, "no resource type \"Group\"")
+        error_body(404, None, "no resource type \"Role\"")
     );
 }

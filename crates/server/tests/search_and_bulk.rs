@@ -99,7 +99,10 @@ async fn bulk_runs_each_operation_in_order_and_resolves_bulk_ids() {
         {"method": "PUT", "path": "/Users/bulkId:nobody", "data": {"userName": "x@acme.com"}},
         {"method": "POST", "path": "/Users", "bulkId": "bob", "data": {"userName": "bob@acme.com"}},
         {"method": "DELETE", "path": "/Users/bulkId:bob"},
-        {"method": "DELETE", "path": "/Groups/1"}
+        {"method": "DELETE", "path": "/Roles/1"},
+        {"method": "POST", "path": "/Groups", "bulkId": "team", "data": {
+            "displayName": "Team", "members": [{"value": "bulkId:ada"}]
+        }}
     ]));
     let reply = app
         .scim(&tenant, Method::POST, "/Bulk", Some(request))
@@ -120,7 +123,15 @@ async fn bulk_runs_each_operation_in_order_and_resolves_bulk_ids() {
         .next()
         .unwrap()
         .to_owned();
+    let team = ops[7]["location"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let body = redact(&redact(&reply.body, &ada, "{ada}"), &bob, "{bob}");
+    let body = redact(&body, &team, "{team}");
     assert_eq!(
         body,
         json!({
@@ -139,7 +150,9 @@ async fn bulk_runs_each_operation_in_order_and_resolves_bulk_ids() {
                  "location": format!("{base_url}/Users/{{bob}}"), "version": "W/\"1\""},
                 {"method": "DELETE", "status": "204", "location": format!("{base_url}/Users/{{bob}}")},
                 {"method": "DELETE", "status": "404",
-                 "response": error_body(404, None, "no such endpoint \"/Groups/1\" in a bulk request")}
+                 "response": error_body(404, None, "no such endpoint \"/Roles/1\" in a bulk request")},
+                {"method": "POST", "status": "201", "bulkId": "team",
+                 "location": format!("{base_url}/Groups/{{team}}"), "version": "W/\"1\""}
             ]
         })
     );
@@ -147,6 +160,7 @@ async fn bulk_runs_each_operation_in_order_and_resolves_bulk_ids() {
         .scim(&tenant, Method::GET, &format!("/Users/{ada}"), None)
         .await;
     assert_eq!(reply.body["title"], "Countess");
+    assert_eq!(reply.body["groups"][0]["value"], json!(team));
     assert_eq!(app.user_count(&tenant).await, 1);
 }
 

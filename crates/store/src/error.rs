@@ -11,6 +11,10 @@ pub enum StoreError {
     #[error("{attribute} is already taken")]
     Uniqueness { attribute: &'static str },
 
+    /// A member id that names no user of the workspace.
+    #[error("no user {id:?} in this workspace")]
+    UnknownMember { id: String },
+
     /// The resource changed since the caller read it.
     #[error("the resource changed since it was read")]
     VersionConflict,

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rollcall_scim::filter::Filter;
+use rollcall_scim::group::MemberChange;
 use rollcall_scim::list::Page;
 use rollcall_scim::user::{Role, UsernameFormat};
 use serde_json::Value;
@@ -122,6 +123,70 @@ impl UserWrite {
             at,
         }
     }
+}
+
+/// A group as stored. `members` is loaded only when asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRecord {
+    pub id: ResourceId,
+    pub workspace_id: WorkspaceId,
+    /// The resource in stored form, without `members`.
+    pub body: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub members: Option<Vec<Member>>,
+}
+
+/// One member of a group, with the user's displayName for `members.display`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: ResourceId,
+    pub display: String,
+}
+
+/// A group a user belongs to, for the user's `groups` attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: ResourceId,
+    pub display: String,
+}
+
+/// The document values of a group write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupWrite {
+    pub body: Value,
+    pub display_name: String,
+    pub external_id: Option<String>,
+}
+
+impl GroupWrite {
+    pub fn new(group: rollcall_scim::group::PreparedGroup) -> Self {
+        GroupWrite {
+            body: group.body,
+            display_name: group.display_name,
+            external_id: group.external_id,
+        }
+    }
+}
+
+/// A change to an existing group: its document, its membership, or both, in one transaction.
+#[derive(Debug, Clone)]
+pub struct GroupUpdate {
+    /// Apply only if the group is still at this version (`If-Match`, or a document change that
+    /// was computed from what was read).
+    pub expected_version: Option<i64>,
+    pub document: Option<GroupWrite>,
+    pub members: Vec<MemberChange>,
+    pub at: DateTime<Utc>,
+}
+
+/// A list request for groups.
+#[derive(Debug, Clone)]
+pub struct GroupQuery {
+    pub filter: Option<Filter>,
+    pub page: Page,
+    pub with_members: bool,
 }
 
 /// A list request: the filter (already parsed) and the page.

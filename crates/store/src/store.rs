@@ -6,7 +6,10 @@ use rollcall_scim::user::Role;
 
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
-use crate::model::{ListPage, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace};
+use crate::model::{
+    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, TokenRecord, UserQuery,
+    UserRecord, UserWrite, Workspace,
+};
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
 /// and the change it makes see the same state. Returning `Err(reason)` refuses the change.
@@ -78,4 +81,48 @@ pub trait Store: Send + Sync + 'static {
         workspace: &WorkspaceId,
         query: &UserQuery,
     ) -> Result<ListPage<UserRecord>, StoreError>;
+
+    // Groups. Members are rows: changing one member never rewrites the others.
+    /// Inserts a group with its members; `Uniqueness` when its displayName is taken,
+    /// `UnknownMember` when a member is not a user of the workspace (nothing is written).
+    async fn create_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        group: GroupWrite,
+        members: Vec<String>,
+        at: DateTime<Utc>,
+    ) -> Result<GroupRecord, StoreError>;
+    async fn get_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        with_members: bool,
+    ) -> Result<Option<GroupRecord>, StoreError>;
+    /// Applies a document change and membership changes in one transaction. A change that
+    /// changes nothing keeps the version.
+    async fn update_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        update: GroupUpdate,
+        with_members: bool,
+    ) -> Result<GroupRecord, StoreError>;
+    /// Deletes a group; its users stay.
+    async fn delete_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+    ) -> Result<(), StoreError>;
+    async fn list_groups(
+        &self,
+        workspace: &WorkspaceId,
+        query: &GroupQuery,
+    ) -> Result<ListPage<GroupRecord>, StoreError>;
+    /// The groups of each of `users`, for their `groups` attribute.
+    async fn groups_of_users(
+        &self,
+        workspace: &WorkspaceId,
+        users: &[ResourceId],
+    ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError>;
 }

@@ -1,6 +1,6 @@
-//! `POST /Bulk` (RFC 7644 §3.7): many operations in one request, each applied on its own (a
-//! bulk request is not one transaction), in order, with `bulkId` references to resources
-//! created earlier in the same request.
+//! `POST /Bulk` (RFC 7644 §3.7): many operations on `/Users` and `/Groups` in one request, each
+//! applied on its own (a bulk request is not one transaction), in order, with `bulkId`
+//! references to resources created earlier in the same request.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,8 @@ use crate::app::AppState;
 use crate::auth::ScimContext;
 use crate::error::{ApiError, error_body};
 use crate::response::{ScimBody, ScimJson};
+use crate::service::etag;
+use crate::service::groups::Groups;
 use crate::service::users::Users;
 
 /// The most operations one bulk request may carry (advertised as `bulk.maxOperations`).
@@ -70,44 +72,86 @@ async fn run(
     resolve_references(&mut data, created).map_err(unknown_reference)?;
     let version = operation.version.as_deref();
 
-    let target = users_path(&path)?;
-    let (record, status) = match (operation.method, target) {
-        (BulkMethod::Post, None) => (users.create(&data).await?, "201"),
-        (BulkMethod::Put, Some(id)) => (users.replace(id, &data, version).await?, "200"),
-        (BulkMethod::Patch, Some(id)) => (users.patch(id, &data, version).await?, "200"),
-        (BulkMethod::Delete, Some(id)) => {
-            users.delete(id, version).await?;
-            let mut result = describe(operation, "204");
-            result["location"] = json!(format!("{}/Users/{id}", users.ctx.base_url));
-            return Ok(result);
+    let (kind, target) = resource_path(&path)?;
+    let groups = Groups {
+        state: users.state,
+        ctx: users.ctx,
+    };
+    let (location, version, status) = match (kind, operation.method, target) {
+        (Kind::Users, BulkMethod::Post, None) => {
+            let record = users.create(&data).await?;
+            (users.location(&record.id), Some(record.version), "201")
         }
-        (method, _) => {
+        (Kind::Users, BulkMethod::Put, Some(id)) => {
+            let record = users.replace(id, &data, version).await?;
+            (users.location(&record.id), Some(record.version), "200")
+        }
+        (Kind::Users, BulkMethod::Patch, Some(id)) => {
+            let record = users.patch(id, &data, version).await?;
+            (users.location(&record.id), Some(record.version), "200")
+        }
+        (Kind::Users, BulkMethod::Delete, Some(id)) => {
+            users.delete(id, version).await?;
+            (format!("{}/Users/{id}", users.ctx.base_url), None, "204")
+        }
+        (Kind::Groups, BulkMethod::Post, None) => {
+            let record = groups.create(&data).await?;
+            (groups.meta(&record).location, Some(record.version), "201")
+        }
+        (Kind::Groups, BulkMethod::Put, Some(id)) => {
+            let record = groups.replace(id, &data, version, false).await?;
+            (groups.meta(&record).location, Some(record.version), "200")
+        }
+        (Kind::Groups, BulkMethod::Patch, Some(id)) => {
+            let record = groups.patch(id, &data, version, false).await?;
+            (groups.meta(&record).location, Some(record.version), "200")
+        }
+        (Kind::Groups, BulkMethod::Delete, Some(id)) => {
+            groups.delete(id, version).await?;
+            (format!("{}/Groups/{id}", users.ctx.base_url), None, "204")
+        }
+        (_, method, _) => {
             return Err(ApiError::MethodNotAllowed(format!(
                 "{} is not allowed on {path}",
                 method.as_str()
             )));
         }
     };
-    if let Some(bulk_id) = &operation.bulk_id {
-        created.insert(bulk_id.clone(), record.id.to_string());
+    if let (Some(bulk_id), "201") = (&operation.bulk_id, status) {
+        let id = location.rsplit('/').next().unwrap_or_default().to_owned();
+        created.insert(bulk_id.clone(), id);
     }
-    let meta = users.meta(&record);
     let mut result = describe(operation, status);
-    result["location"] = json!(meta.location);
-    result["version"] = json!(meta.version);
+    result["location"] = json!(location);
+    if let Some(version) = version {
+        result["version"] = json!(etag(version));
+    }
     Ok(result)
 }
 
-/// `/Users` gives `None`, `/Users/{id}` gives the id; any other path is an unknown endpoint.
-fn users_path(path: &str) -> Result<Option<&str>, ApiError> {
-    let path = path.trim_end_matches('/');
-    match path.strip_prefix("/Users") {
-        Some("") => Ok(None),
-        Some(rest) => match rest.strip_prefix('/') {
-            Some(id) if !id.is_empty() && !id.contains('/') => Ok(Some(id)),
+/// The resource types a bulk operation can reach.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Users,
+    Groups,
+}
+
+/// `/Users` or `/Groups` gives no id, `/Users/{id}` an id; any other path is unknown.
+fn resource_path(path: &str) -> Result<(Kind, Option<&str>), ApiError> {
+    let trimmed = path.trim_end_matches('/');
+    let (kind, rest) = if let Some(rest) = trimmed.strip_prefix("/Users") {
+        (Kind::Users, rest)
+    } else if let Some(rest) = trimmed.strip_prefix("/Groups") {
+        (Kind::Groups, rest)
+    } else {
+        return Err(no_endpoint(path));
+    };
+    match rest {
+        "" => Ok((kind, None)),
+        _ => match rest.strip_prefix('/') {
+            Some(id) if !id.is_empty() && !id.contains('/') => Ok((kind, Some(id))),
             _ => Err(no_endpoint(path)),
         },
-        None => Err(no_endpoint(path)),
     }
 }
 

@@ -4,7 +4,9 @@
 
 use axum::extract::{Path, Query};
 use rollcall_scim::list::{MAX_PAGE_SIZE, Page, list_response};
-use rollcall_scim::schema::{SERVICE_PROVIDER_CONFIG, user_resource};
+use rollcall_scim::schema::{
+    ResourceSchema, SERVICE_PROVIDER_CONFIG, Schema, group_resource, user_resource,
+};
 use serde_json::{Value, json};
 
 use super::Params;
@@ -52,7 +54,9 @@ pub async fn resource_types(
     query: Query<Vec<(String, String)>>,
 ) -> Result<ScimJson, ApiError> {
     refuse_filter(&Params::from_query(query))?;
-    let types = vec![user_resource().resource_type_json(&ctx.base_url)];
+    let types = resources()
+        .map(|resource| resource.resource_type_json(&ctx.base_url))
+        .collect();
     Ok(ScimJson::ok(list_of(types)))
 }
 
@@ -60,11 +64,10 @@ pub async fn resource_type(
     ctx: ScimContext,
     Path((_, name)): Path<(String, String)>,
 ) -> Result<ScimJson, ApiError> {
-    let user = user_resource();
-    if name == user.name {
-        return Ok(ScimJson::ok(user.resource_type_json(&ctx.base_url)));
-    }
-    Err(ApiError::NotFound(format!("no resource type {name:?}")))
+    resources()
+        .find(|resource| resource.name == name)
+        .map(|resource| ScimJson::ok(resource.resource_type_json(&ctx.base_url)))
+        .ok_or_else(|| ApiError::NotFound(format!("no resource type {name:?}")))
 }
 
 /// RFC 7644 §4: the schemas, as a list response.
@@ -73,9 +76,7 @@ pub async fn schemas(
     query: Query<Vec<(String, String)>>,
 ) -> Result<ScimJson, ApiError> {
     refuse_filter(&Params::from_query(query))?;
-    let user = user_resource();
-    let mut schemas = vec![user.core.to_json(&ctx.base_url)];
-    schemas.extend(user.extensions.iter().map(|s| s.to_json(&ctx.base_url)));
+    let schemas = all_schemas().map(|s| s.to_json(&ctx.base_url)).collect();
     Ok(ScimJson::ok(list_of(schemas)))
 }
 
@@ -83,12 +84,22 @@ pub async fn schema(
     ctx: ScimContext,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<ScimJson, ApiError> {
-    let user = user_resource();
-    std::iter::once(&user.core)
-        .chain(&user.extensions)
+    all_schemas()
         .find(|schema| schema.id == id)
         .map(|schema| ScimJson::ok(schema.to_json(&ctx.base_url)))
         .ok_or_else(|| ApiError::NotFound(format!("no schema {id:?}")))
+}
+
+/// The resource types rollcall serves.
+fn resources() -> impl Iterator<Item = &'static ResourceSchema> {
+    [user_resource(), group_resource()].into_iter()
+}
+
+/// Every schema of every resource type: the core schemas, then the extensions.
+fn all_schemas() -> impl Iterator<Item = &'static Schema> {
+    resources()
+        .map(|resource| &resource.core)
+        .chain(resources().flat_map(|resource| resource.extensions.iter()))
 }
 
 /// RFC 7644 §4: a filter on a discovery endpoint SHOULD be answered with 403.

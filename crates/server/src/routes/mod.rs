@@ -2,6 +2,7 @@
 
 pub mod bulk;
 pub mod discovery;
+pub mod groups;
 pub mod health;
 pub mod search;
 pub mod users;
@@ -65,4 +66,9 @@ impl Params {
             })
             .transpose()
     }
+}
+
+/// A header's value as text, when it is valid text.
+pub fn header_text(headers: &axum::http::HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
 }

@@ -7,12 +7,13 @@ use axum::response::{IntoResponse, Response};
 use rollcall_scim::schema::user_resource;
 use rollcall_store::UserRecord;
 
-use super::Params;
+use super::{Params, header_text};
 use crate::app::AppState;
 use crate::auth::ScimContext;
 use crate::error::ApiError;
 use crate::response::{ScimBody, ScimJson};
-use crate::service::users::{Users, etag, lists_tag};
+use crate::service::lists_tag;
+use crate::service::users::{Users, etag};
 
 type QueryPairs = Query<Vec<(String, String)>>;
 
@@ -27,13 +28,14 @@ pub async fn create_user(
         state: &state,
         ctx: &ctx,
     };
-    let record = users.create(&body).await?;
-    Ok(respond(
+    let mut record = users.create(&body).await?;
+    respond(
         &users,
-        &record,
+        &mut record,
         &Params::from_query(query),
         StatusCode::CREATED,
-    ))
+    )
+    .await
 }
 
 /// RFC 7644 §3.4.1: GET /Users/{id}, with `If-None-Match` answered by 304.
@@ -48,7 +50,7 @@ pub async fn get_user(
         state: &state,
         ctx: &ctx,
     };
-    let record = users.get(&id).await?;
+    let mut record = users.get(&id).await?;
     let version = etag(&record);
     let current =
         header_text(&headers, header::IF_NONE_MATCH).is_some_and(|tags| lists_tag(tags, &version));
@@ -56,7 +58,9 @@ pub async fn get_user(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, version)]).into_response());
     }
     let params = Params::from_query(query);
-    Ok(respond(&users, &record, &params, StatusCode::OK).into_response())
+    Ok(respond(&users, &mut record, &params, StatusCode::OK)
+        .await?
+        .into_response())
 }
 
 /// RFC 7644 §3.4.2: GET /Users with `filter`, `startIndex`, `count`, `attributes`.
@@ -87,13 +91,14 @@ pub async fn replace_user(
         ctx: &ctx,
     };
     let if_match = header_text(&headers, header::IF_MATCH);
-    let record = users.replace(&id, &body, if_match).await?;
-    Ok(respond(
+    let mut record = users.replace(&id, &body, if_match).await?;
+    respond(
         &users,
-        &record,
+        &mut record,
         &Params::from_query(query),
         StatusCode::OK,
-    ))
+    )
+    .await
 }
 
 /// RFC 7644 §3.5.2: PATCH /Users/{id}. Answers 200 with the resource, as IdPs expect.
@@ -110,13 +115,14 @@ pub async fn patch_user(
         ctx: &ctx,
     };
     let if_match = header_text(&headers, header::IF_MATCH);
-    let record = users.patch(&id, &body, if_match).await?;
-    Ok(respond(
+    let mut record = users.patch(&id, &body, if_match).await?;
+    respond(
         &users,
-        &record,
+        &mut record,
         &Params::from_query(query),
         StatusCode::OK,
-    ))
+    )
+    .await
 }
 
 /// RFC 7644 §3.6: DELETE /Users/{id}.
@@ -136,18 +142,22 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn respond(
+async fn respond(
     users: &Users<'_>,
-    record: &UserRecord,
+    record: &mut UserRecord,
     params: &Params,
     status: StatusCode,
-) -> ScimJson {
+) -> Result<ScimJson, ApiError> {
     let projection = params.projection(user_resource());
+    users
+        .load_groups(std::slice::from_mut(record), &projection)
+        .await?;
     let body = users.render(record, &projection);
     let meta = users.meta(record);
-    ScimJson::resource(status, body, &meta.version, &meta.location)
-}
-
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|value| value.to_str().ok())
+    Ok(ScimJson::resource(
+        status,
+        body,
+        &meta.version,
+        &meta.location,
+    ))
 }

@@ -123,12 +123,49 @@ impl Users<'_> {
             .await?;
 
         let projection = request.projection(user_resource());
-        let resources = found
-            .items
+        let mut items = found.items;
+        self.load_groups(&mut items, &projection).await?;
+        let resources = items
             .iter()
             .map(|record| self.render(record, &projection))
             .collect();
         Ok(list_response(found.total, page, resources))
+    }
+
+    /// Fills each user's read-only `groups` attribute (RFC 7643 §4.1.2) from the membership
+    /// rows, when the response shows it.
+    pub async fn load_groups(
+        &self,
+        records: &mut [UserRecord],
+        projection: &Projection,
+    ) -> Result<(), ApiError> {
+        if records.is_empty() || !projection.includes("groups") {
+            return Ok(());
+        }
+        let ids: Vec<ResourceId> = records.iter().map(|r| r.id.clone()).collect();
+        let memberships = self
+            .state
+            .store
+            .groups_of_users(&self.ctx.workspace.id, &ids)
+            .await?;
+        for record in records.iter_mut() {
+            let groups: Vec<Value> = memberships
+                .iter()
+                .filter(|(user, _)| *user == record.id)
+                .map(|(_, group)| {
+                    serde_json::json!({
+                        "value": group.id.as_str(),
+                        "$ref": format!("{}/Groups/{}", self.ctx.base_url, group.id),
+                        "display": group.display,
+                        "type": "direct",
+                    })
+                })
+                .collect();
+            if let (false, Value::Object(fields)) = (groups.is_empty(), &mut record.body) {
+                fields.insert("groups".to_owned(), Value::Array(groups));
+            }
+        }
+        Ok(())
     }
 
     /// The response representation of a user.
@@ -246,29 +283,13 @@ impl Users<'_> {
 
 /// The entity tag of a user's current version.
 pub fn etag(record: &UserRecord) -> String {
-    format!("W/\"{}\"", record.version)
+    super::etag(record.version)
 }
 
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("no user with id {id:?} in this workspace"))
 }
 
-/// RFC 7644 §3.14: a write with `If-Match` applies only to the version it names.
 fn check_if_match(if_match: Option<&str>, record: &UserRecord) -> Result<(), ApiError> {
-    match if_match {
-        Some(tags) if !lists_tag(tags, &etag(record)) => {
-            Err(ApiError::PreconditionFailed(format!(
-                "the user is at version {}, not the one If-Match names",
-                etag(record)
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// True when a comma-separated list of entity tags names `version` or `*`.
-pub fn lists_tag(tags: &str, version: &str) -> bool {
-    tags.split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == version)
+    super::check_if_match(if_match, record.version, "user")
 }

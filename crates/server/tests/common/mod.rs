@@ -192,6 +192,13 @@ impl TestApp {
         reply.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a group and returns its id.
+    pub async fn create_group(&self, tenant: &Tenant, body: Value) -> String {
+        let reply = self.scim(tenant, Method::POST, "/Groups", Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// The number of users the tenant can list.
     pub async fn user_count(&self, tenant: &Tenant) -> u64 {
         let reply = self.scim(tenant, Method::GET, "/Users?count=0", None).await;

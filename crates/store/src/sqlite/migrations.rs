@@ -64,7 +64,31 @@ const MIGRATIONS: &[&str] = &[
         email_key    TEXT NOT NULL
     ) STRICT;
     CREATE INDEX user_emails_key ON user_emails(workspace_id, email_key);
-    CREATE INDEX user_emails_user ON user_emails(user_seq);",
+    CREATE INDEX user_emails_user ON user_emails(user_seq);
+
+    CREATE TABLE groups (
+        seq              INTEGER PRIMARY KEY,
+        id               TEXT NOT NULL UNIQUE,
+        workspace_id     TEXT NOT NULL REFERENCES workspaces(id),
+        display_name     TEXT NOT NULL,
+        display_name_key TEXT NOT NULL,
+        external_id      TEXT,
+        version          INTEGER NOT NULL,
+        body             TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+    ) STRICT;
+    CREATE UNIQUE INDEX groups_display_name ON groups(workspace_id, display_name_key);
+    CREATE INDEX groups_external_id ON groups(workspace_id, external_id);
+    CREATE INDEX groups_workspace_seq ON groups(workspace_id, seq);
+
+    -- One row per membership; both sides belong to the same workspace (checked on insert).
+    CREATE TABLE group_members (
+        group_seq INTEGER NOT NULL REFERENCES groups(seq) ON DELETE CASCADE,
+        user_seq  INTEGER NOT NULL REFERENCES users(seq) ON DELETE CASCADE,
+        PRIMARY KEY (group_seq, user_seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX group_members_user ON group_members(user_seq, group_seq);",
 ];
 
 /// Brings the schema up to the latest version.

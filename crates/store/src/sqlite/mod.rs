@@ -8,6 +8,7 @@
 //! WAL mode they never wait for the writer.
 
 mod filter_sql;
+mod groups;
 mod migrations;
 mod tokens;
 mod users;
@@ -26,7 +27,10 @@ use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
-use crate::model::{ListPage, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace};
+use crate::model::{
+    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, TokenRecord, UserQuery,
+    UserRecord, UserWrite, Workspace,
+};
 use crate::store::{Store, WorkspaceChange};
 
 /// How long a connection waits for another process's write lock before giving up.
@@ -290,6 +294,72 @@ impl Store for SqliteStore {
     ) -> Result<ListPage<UserRecord>, StoreError> {
         let (workspace, query) = (workspace.clone(), query.clone());
         self.read(move |conn| users::list(conn, &workspace, &query))
+            .await
+    }
+
+    async fn create_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        group: GroupWrite,
+        members: Vec<String>,
+        at: DateTime<Utc>,
+    ) -> Result<GroupRecord, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| groups::insert(tx, &workspace, &id, &group, &members, at))
+            .await
+    }
+
+    async fn get_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        with_members: bool,
+    ) -> Result<Option<GroupRecord>, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.read(move |conn| groups::get(conn, &workspace, &id, with_members))
+            .await
+    }
+
+    async fn update_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        update: GroupUpdate,
+        with_members: bool,
+    ) -> Result<GroupRecord, StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| groups::update(tx, &workspace, &id, &update, with_members))
+            .await
+    }
+
+    async fn delete_group(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+    ) -> Result<(), StoreError> {
+        let (workspace, id) = (workspace.clone(), id.clone());
+        self.write(move |tx| groups::delete(tx, &workspace, &id))
+            .await
+    }
+
+    async fn list_groups(
+        &self,
+        workspace: &WorkspaceId,
+        query: &GroupQuery,
+    ) -> Result<ListPage<GroupRecord>, StoreError> {
+        let (workspace, query) = (workspace.clone(), query.clone());
+        self.read(move |conn| groups::list(conn, &workspace, &query))
+            .await
+    }
+
+    async fn groups_of_users(
+        &self,
+        workspace: &WorkspaceId,
+        users: &[ResourceId],
+    ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError> {
+        let (workspace, users) = (workspace.clone(), users.to_vec());
+        self.read(move |conn| groups::groups_of_users(conn, &workspace, &users))
             .await
     }
 }
