@@ -47,6 +47,9 @@ pub enum Command {
     /// Change a member's role, Owner included.
     #[command(subcommand)]
     User(UserCommand),
+    /// Map IdP groups to roles.
+    #[command(subcommand)]
+    Rolemap(RolemapCommand),
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +137,26 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum RolemapCommand {
+    /// Map a group (by displayName) to Admin, Member or Observer.
+    Set {
+        workspace_id: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List the workspace's group-to-role map.
+    List { workspace_id: String },
+    /// Remove a group's mapping.
+    Remove {
+        workspace_id: String,
+        #[arg(long)]
+        group: String,
+    },
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let shared = rollcall_store::open(&cli.database)
         .with_context(|| format!("cannot open the database {}", cli.database))?;
@@ -175,7 +198,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 default_role,
             };
             let workspace =
-                operator::update_workspace(store, &WorkspaceId::new(id), update).await?;
+                operator::update_workspace(store, &WorkspaceId::new(id), update, now).await?;
             output::workspace(json, &workspace);
             Ok(())
         }
@@ -191,7 +214,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scim(ScimCommand::Disable { workspace_id }) => {
-            let workspace = operator::disable_scim(store, &WorkspaceId::new(workspace_id)).await?;
+            let workspace =
+                operator::disable_scim(store, &WorkspaceId::new(workspace_id), now).await?;
             output::workspace(json, &workspace);
             Ok(())
         }
@@ -223,6 +247,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             output::print(json, json!({"id": id.as_str(), "revoked": true}), || {
                 format!("revoked token {id}")
             });
+            Ok(())
+        }
+        Command::Rolemap(RolemapCommand::Set {
+            workspace_id,
+            group,
+            role,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let mapping = operator::set_role_mapping(store, &workspace, &group, role, now).await?;
+            output::print(
+                json,
+                json!({"workspace_id": workspace.as_str(), "group": mapping.group, "role": mapping.role.as_str()}),
+                || format!("members of {:?} are now {}", mapping.group, mapping.role),
+            );
+            Ok(())
+        }
+        Command::Rolemap(RolemapCommand::List { workspace_id }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let mappings = operator::list_role_mappings(store, &workspace).await?;
+            let list: Vec<_> = mappings
+                .iter()
+                .map(|m| json!({"group": m.group, "role": m.role.as_str()}))
+                .collect();
+            output::print(json, json!({"mappings": list}), || {
+                if mappings.is_empty() {
+                    return "no group is mapped to a role".to_owned();
+                }
+                mappings
+                    .iter()
+                    .map(|m| format!("{}  {}", m.role, m.group))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+        Command::Rolemap(RolemapCommand::Remove {
+            workspace_id,
+            group,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            operator::remove_role_mapping(store, &workspace, &group, now).await?;
+            output::print(
+                json,
+                json!({"workspace_id": workspace.as_str(), "group": group, "removed": true}),
+                || format!("removed the mapping of {group:?}"),
+            );
             Ok(())
         }
         Command::User(UserCommand::SetRole {

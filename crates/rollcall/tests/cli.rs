@@ -191,6 +191,37 @@ fn workspace_scim_and_token_commands_follow_the_contract() {
             .contains("90d")
     );
 
+    // The group-to-role map.
+    assert_eq!(
+        cli.json(&[
+            "rolemap",
+            "set",
+            &id,
+            "--group",
+            "Okta Admins",
+            "--role",
+            "admin"
+        ]),
+        json!({"workspace_id": id, "group": "Okta Admins", "role": "Admin"})
+    );
+    assert_eq!(
+        cli.json(&["rolemap", "list", &id]),
+        json!({"mappings": [{"group": "Okta Admins", "role": "Admin"}]})
+    );
+    assert_eq!(
+        cli.refused(&["rolemap", "set", &id, "--group", "x", "--role", "Owner"]),
+        "rollcall: a group can map to Admin, Member or Observer; only `rollcall user set-role` \
+         names an Owner\n"
+    );
+    assert_eq!(
+        cli.json(&["rolemap", "remove", &id, "--group", "okta admins"]),
+        json!({"workspace_id": id, "group": "okta admins", "removed": true})
+    );
+    assert!(
+        cli.refused(&["rolemap", "remove", &id, "--group", "okta admins"])
+            .contains("maps no group")
+    );
+
     let disabled = cli.json(&["scim", "disable", &id]);
     assert_eq!(disabled["scim_enabled"], false);
     cli.json(&["workspace", "update", &id, "--invitation-only", "false"]);

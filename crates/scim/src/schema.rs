@@ -439,6 +439,37 @@ fn group_schema() -> Schema {
     }
 }
 
+/// The schema Okta reads for the roles an IdP may assign (its entitlement discovery).
+pub const ROLE_SCHEMA: &str = "urn:okta:scim:schemas:core:1.0:Role";
+
+/// The read-only Role resource type: the roles a workspace's users can hold through SCIM, so
+/// that an IdP can offer them for assignment.
+pub fn role_resource() -> &'static ResourceSchema {
+    static ROLE: OnceLock<ResourceSchema> = OnceLock::new();
+    ROLE.get_or_init(|| ResourceSchema {
+        name: "Role".to_owned(),
+        endpoint: "Roles".to_owned(),
+        description: "The roles a member can be given through SCIM".to_owned(),
+        core: Schema {
+            id: ROLE_SCHEMA.to_owned(),
+            name: "Role".to_owned(),
+            description: "A role of the workspace".to_owned(),
+            attributes: vec![
+                Attribute::string("id", "The role's name, as `role` takes it")
+                    .case_exact()
+                    .mutability(Mutability::ReadOnly)
+                    .returned(Returned::Always)
+                    .unique(),
+                Attribute::string("displayName", "The role's name for display")
+                    .mutability(Mutability::ReadOnly),
+                Attribute::string("description", "What the role may do")
+                    .mutability(Mutability::ReadOnly),
+            ],
+        },
+        extensions: Vec::new(),
+    })
+}
+
 /// The Enterprise User extension (RFC 7643 §4.3).
 fn enterprise_user_schema() -> Schema {
     let attributes = vec![

@@ -123,6 +123,8 @@ pub struct PreparedUser {
     /// `active` as sent; `None` when the client left it unassigned (the user counts as active).
     pub active: Option<bool>,
     pub role: Role,
+    /// The role the client sent (`role`, or Entra's `roles` form), if any.
+    pub sent_role: Option<Role>,
     /// True when the client sent a role that was not applied because the user is an Owner.
     pub owner_role_kept: bool,
 }
@@ -200,6 +202,7 @@ pub fn prepare_user(
         display_name,
         active,
         role,
+        sent_role,
         owner_role_kept,
     })
 }

@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::routes::{bulk, discovery, groups, health, search, users};
+use crate::routes::{bulk, discovery, groups, health, roles, search, users};
 
 /// The largest request body accepted, in bytes (advertised in `/ServiceProviderConfig`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -57,6 +57,8 @@ pub fn app(state: AppState) -> Router {
             "/ServiceProviderConfig",
             get(discovery::service_provider_config),
         )
+        .route("/Roles", get(roles::list_roles))
+        .route("/Roles/{id}", get(roles::get_role))
         .route("/ResourceTypes", get(discovery::resource_types))
         .route("/ResourceTypes/{name}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Duration, Utc};
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
-    Plan, ResourceId, Store, StoreError, TokenId, TokenRecord, UserRecord, Workspace, WorkspaceId,
+    Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord, UserRecord, Workspace,
+    WorkspaceId,
 };
 
 use crate::secret::{Secret, generate_token};
@@ -99,6 +100,7 @@ pub async fn update_workspace(
     store: &dyn Store,
     id: &WorkspaceId,
     update: WorkspaceUpdate,
+    now: DateTime<Utc>,
 ) -> Result<Workspace, OperatorError> {
     if update.default_role == Some(Role::Owner) {
         return Err(owner_not_default());
@@ -124,6 +126,7 @@ pub async fn update_workspace(
                 apply_update(workspace, &update);
                 Ok(())
             }),
+            now,
         )
         .await
         .map_err(|err| not_found_workspace(err, id))?;
@@ -180,6 +183,7 @@ pub async fn enable_scim(
                 workspace.scim_enabled = true;
                 Ok(())
             }),
+            now,
         )
         .await
         .map_err(|err| not_found_workspace(err, id))?;
@@ -189,7 +193,11 @@ pub async fn enable_scim(
 }
 
 /// Disables SCIM; the workspace's tokens stay, and work again if SCIM is enabled again.
-pub async fn disable_scim(store: &dyn Store, id: &WorkspaceId) -> Result<Workspace, OperatorError> {
+pub async fn disable_scim(
+    store: &dyn Store,
+    id: &WorkspaceId,
+    now: DateTime<Utc>,
+) -> Result<Workspace, OperatorError> {
     let workspace = store
         .update_workspace(
             id,
@@ -197,6 +205,7 @@ pub async fn disable_scim(store: &dyn Store, id: &WorkspaceId) -> Result<Workspa
                 workspace.scim_enabled = false;
                 Ok(())
             }),
+            now,
         )
         .await
         .map_err(|err| not_found_workspace(err, id))?;
@@ -278,6 +287,70 @@ pub async fn set_user_role(
         ))),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Maps a group (by displayName, case-insensitively) to Admin, Member or Observer; the roles
+/// of the group's members follow at once.
+pub async fn set_role_mapping(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    group: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<RoleMapping, OperatorError> {
+    if role == Role::Owner {
+        return Err(OperatorError::Refused(
+            "a group can map to Admin, Member or Observer; only `rollcall user set-role` names \
+             an Owner"
+                .to_owned(),
+        ));
+    }
+    if group.trim().is_empty() {
+        return Err(OperatorError::Refused(
+            "--group needs the group's displayName".to_owned(),
+        ));
+    }
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    let mapping = RoleMapping {
+        group: group.trim().to_owned(),
+        role,
+    };
+    store
+        .set_role_mapping(workspace, mapping.clone(), now)
+        .await?;
+    tracing::info!(workspace = %workspace, group = %mapping.group, role = %role, "role mapped");
+    Ok(mapping)
+}
+
+pub async fn remove_role_mapping(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    group: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OperatorError> {
+    match store.remove_role_mapping(workspace, group, now).await {
+        Ok(()) => {
+            tracing::info!(workspace = %workspace, group = %group, "role mapping removed");
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(OperatorError::NotFound(format!(
+            "workspace {workspace} maps no group named {group:?}; `rollcall rolemap list \
+             {workspace}` shows the map"
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn list_role_mappings(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+) -> Result<Vec<RoleMapping>, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    Ok(store.list_role_mappings(workspace).await?)
 }
 
 /// On an empty database, creates a workspace ready for an IdP: enterprise plan,

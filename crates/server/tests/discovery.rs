@@ -38,6 +38,7 @@ async fn discovery_documents_match_the_committed_copies() {
         ("resource_types", "/ResourceTypes"),
         ("resource_type_user", "/ResourceTypes/User"),
         ("resource_type_group", "/ResourceTypes/Group"),
+        ("roles", "/Roles"),
         ("schemas", "/Schemas"),
         (
             "schema_user",
@@ -107,10 +108,10 @@ async fn discovery_refuses_other_methods_filters_and_unknown_names() {
         error_body(403, None, "discovery endpoints do not take a filter")
     );
     let reply = app
-        .scim(&tenant, Method::GET, "/ResourceTypes/Role", None)
+        .scim(&tenant, Method::GET, "/ResourceTypes/License", None)
         .await;
     assert_eq!(
         reply.body,
-        error_body(404, None, "no resource type \"Role\"")
+        error_body(404, None, "no resource type \"License\"")
     );
 }

@@ -359,9 +359,13 @@ async fn if_match_and_if_none_match_follow_the_version() {
 async fn a_workspace_with_scim_disabled_answers_403() {
     let app = TestApp::new().await;
     let tenant = app.tenant("acme").await;
-    operator::disable_scim(app.store.as_ref(), &tenant.workspace.id)
-        .await
-        .unwrap();
+    operator::disable_scim(
+        app.store.as_ref(),
+        &tenant.workspace.id,
+        common::start_time(),
+    )
+    .await
+    .unwrap();
     let reply = app.scim(&tenant, Method::GET, "/Users", None).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(

@@ -83,7 +83,11 @@ pub struct UserRecord {
     pub workspace_id: WorkspaceId,
     /// The resource in stored form (no `id`, no `meta`).
     pub body: Value,
+    /// The effective role: Owner when the operator named one, else the highest role mapped
+    /// from the user's groups, else `idp_role`, else the workspace's default.
     pub role: Role,
+    /// The role the IdP sent (or the operator set), when there is one.
+    pub idp_role: Option<Role>,
     /// False only when the IdP deactivated the user; a user without `active` counts as active.
     pub active: bool,
     /// Grows by one with every change; the ETag is derived from it.
@@ -104,7 +108,10 @@ pub struct UserWrite {
     pub display_name: String,
     /// `active` as sent; `None` when unassigned.
     pub active: Option<bool>,
+    /// The role as validated; the store replaces it with the effective role.
     pub role: Role,
+    /// The role the IdP sent, kept as the fallback under group-mapped roles.
+    pub idp_role: Option<Role>,
     pub at: DateTime<Utc>,
 }
 
@@ -120,6 +127,7 @@ impl UserWrite {
             display_name: user.display_name,
             active: user.active,
             role: user.role,
+            idp_role: user.sent_role,
             at,
         }
     }
@@ -187,6 +195,14 @@ pub struct GroupQuery {
     pub filter: Option<Filter>,
     pub page: Page,
     pub with_members: bool,
+}
+
+/// One entry of a workspace's group-to-role map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleMapping {
+    /// The group's displayName as the operator typed it; matched case-insensitively.
+    pub group: String,
+    pub role: Role,
 }
 
 /// A list request: the filter (already parsed) and the page.

@@ -7,8 +7,8 @@ use rollcall_scim::user::Role;
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, TokenRecord, UserQuery,
-    UserRecord, UserWrite, Workspace,
+    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping, TokenRecord,
+    UserQuery, UserRecord, UserWrite, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -25,11 +25,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_workspace(&self, workspace: Workspace) -> Result<(), StoreError>;
     async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;
     async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError>;
-    /// Reads the workspace, applies `change`, and writes it back, in one transaction.
+    /// Reads the workspace, applies `change`, and writes it back, in one transaction. A new
+    /// default role is applied to the users whose role comes from it.
     async fn update_workspace(
         &self,
         id: &WorkspaceId,
         change: WorkspaceChange,
+        at: DateTime<Utc>,
     ) -> Result<Workspace, StoreError>;
 
     // SCIM tokens.
@@ -82,6 +84,25 @@ pub trait Store: Send + Sync + 'static {
         query: &UserQuery,
     ) -> Result<ListPage<UserRecord>, StoreError>;
 
+    // The group-to-role map. Every change recomputes the affected users' roles.
+    async fn set_role_mapping(
+        &self,
+        workspace: &WorkspaceId,
+        mapping: RoleMapping,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// `NotFound` when the group has no mapping.
+    async fn remove_role_mapping(
+        &self,
+        workspace: &WorkspaceId,
+        group: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn list_role_mappings(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<RoleMapping>, StoreError>;
+
     // Groups. Members are rows: changing one member never rewrites the others.
     /// Inserts a group with its members; `Uniqueness` when its displayName is taken,
     /// `UnknownMember` when a member is not a user of the workspace (nothing is written).
@@ -108,11 +129,12 @@ pub trait Store: Send + Sync + 'static {
         update: GroupUpdate,
         with_members: bool,
     ) -> Result<GroupRecord, StoreError>;
-    /// Deletes a group; its users stay.
+    /// Deletes a group; its users stay (and lose the role it mapped to).
     async fn delete_group(
         &self,
         workspace: &WorkspaceId,
         id: &ResourceId,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn list_groups(
         &self,

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query};
 use rollcall_scim::list::{MAX_PAGE_SIZE, Page, list_response};
 use rollcall_scim::schema::{
-    ResourceSchema, SERVICE_PROVIDER_CONFIG, Schema, group_resource, user_resource,
+    ResourceSchema, SERVICE_PROVIDER_CONFIG, Schema, group_resource, role_resource, user_resource,
 };
 use serde_json::{Value, json};
 
@@ -92,7 +92,7 @@ pub async fn schema(
 
 /// The resource types rollcall serves.
 fn resources() -> impl Iterator<Item = &'static ResourceSchema> {
-    [user_resource(), group_resource()].into_iter()
+    [user_resource(), group_resource(), role_resource()].into_iter()
 }
 
 /// Every schema of every resource type: the core schemas, then the extensions.

@@ -4,6 +4,7 @@ pub mod bulk;
 pub mod discovery;
 pub mod groups;
 pub mod health;
+pub mod roles;
 pub mod search;
 pub mod users;
 

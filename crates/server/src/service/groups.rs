@@ -127,7 +127,7 @@ impl Groups<'_> {
         match self
             .state
             .store
-            .delete_group(&self.ctx.workspace.id, &current.id)
+            .delete_group(&self.ctx.workspace.id, &current.id, self.state.clock.now())
             .await
         {
             Ok(()) => {

@@ -75,7 +75,13 @@ impl Users<'_> {
         let operations = parse_patch_request(body)?;
         let policy = self.policy();
         self.update(id, if_match, |current| {
-            let patched = apply(&current.body, &operations, user_resource())?;
+            // The stored role is the effective one; leaving it out of the document means only
+            // an operation that sets `role` counts as the IdP sending one.
+            let mut document = current.body.clone();
+            if let Value::Object(fields) = &mut document {
+                fields.remove("role");
+            }
+            let patched = apply(&document, &operations, user_resource())?;
             Ok(prepare_user(&patched, &policy, Some(current.role))?)
         })
         .await
@@ -216,7 +222,9 @@ impl Users<'_> {
                 return Ok(current);
             }
 
-            let write = UserWrite::new(user, self.state.clock.now());
+            let mut write = UserWrite::new(user, self.state.clock.now());
+            // Without a role in the request, the IdP's earlier one stays the fallback.
+            write.idp_role = write.idp_role.or(current.idp_role);
             let replaced = self
                 .state
                 .store

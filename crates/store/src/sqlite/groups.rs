@@ -13,7 +13,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
 
-use super::{from_millis, to_millis};
+use super::{from_millis, roles, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};
@@ -45,7 +45,10 @@ pub fn insert(
     )
     .map_err(unique_display_name)?;
     let seq = conn.last_insert_rowid();
-    add_members(conn, workspace, seq, members)?;
+    let added = add_members(conn, workspace, seq, members)?;
+    if roles::is_mapped(conn, workspace, &fold_case(&group.display_name))? {
+        roles::recompute(conn, workspace, &added, at, true)?;
+    }
     get(conn, workspace, id, true)?.ok_or(StoreError::NotFound)
 }
 
@@ -78,10 +81,12 @@ pub fn update(
     update: &GroupUpdate,
     with_members: bool,
 ) -> Result<GroupRecord, StoreError> {
-    let (seq, version): (i64, i64) = conn
-        .prepare_cached("SELECT seq, version FROM groups WHERE workspace_id = ?1 AND id = ?2")?
+    let (seq, version, old_key): (i64, i64, String) = conn
+        .prepare_cached(
+            "SELECT seq, version, display_name_key FROM groups WHERE workspace_id = ?1 AND id = ?2",
+        )?
         .query_row([workspace.as_str(), id.as_str()], |row| {
-            Ok((row.get(0)?, row.get(1)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })
         .optional()?
         .ok_or(StoreError::NotFound)?;
@@ -92,8 +97,9 @@ pub fn update(
         return Err(StoreError::VersionConflict);
     }
 
-    let mut changed = false;
+    let mut new_key = old_key.clone();
     if let Some(document) = &update.document {
+        new_key = fold_case(&document.display_name);
         conn.execute(
             "UPDATE groups SET display_name = ?2, display_name_key = ?3, external_id = ?4,
                  body = ?5
@@ -101,22 +107,33 @@ pub fn update(
             params![
                 seq,
                 document.display_name,
-                fold_case(&document.display_name),
+                new_key,
                 document.external_id,
                 serde_json::to_string(&document.body)?,
             ],
         )
         .map_err(unique_display_name)?;
-        changed = true;
     }
+    let mut touched = Vec::new();
     for change in &update.members {
-        changed |= apply_change(conn, workspace, seq, change)?;
+        touched.extend(apply_change(conn, workspace, seq, change)?);
     }
-    if changed {
+    if update.document.is_some() || !touched.is_empty() {
         conn.execute(
             "UPDATE groups SET version = version + 1, updated_at = ?2 WHERE seq = ?1",
             params![seq, to_millis(update.at)],
         )?;
+    }
+
+    // Roles follow the map: members who came or went, or all of them after a rename.
+    let renamed = old_key != new_key;
+    let mapped = roles::is_mapped(conn, workspace, &old_key)?
+        || renamed && roles::is_mapped(conn, workspace, &new_key)?;
+    if mapped {
+        if renamed {
+            touched.extend(member_seqs(conn, seq)?);
+        }
+        roles::recompute(conn, workspace, &touched, update.at, true)?;
     }
     get(conn, workspace, id, with_members)?.ok_or(StoreError::NotFound)
 }
@@ -125,15 +142,24 @@ pub fn delete(
     conn: &Connection,
     workspace: &WorkspaceId,
     id: &ResourceId,
+    at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let deleted = conn.execute(
-        "DELETE FROM groups WHERE workspace_id = ?1 AND id = ?2",
-        [workspace.as_str(), id.as_str()],
-    )?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    let found: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT seq, display_name_key FROM groups WHERE workspace_id = ?1 AND id = ?2",
+        )?
+        .query_row([workspace.as_str(), id.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    let (seq, key) = found.ok_or(StoreError::NotFound)?;
+    let members = if roles::is_mapped(conn, workspace, &key)? {
+        member_seqs(conn, seq)?
+    } else {
+        Vec::new()
+    };
+    conn.execute("DELETE FROM groups WHERE seq = ?1", [seq])?;
+    roles::recompute(conn, workspace, &members, at, true)
 }
 
 pub fn list(
@@ -190,25 +216,26 @@ pub fn groups_of_users(
     Ok(out)
 }
 
-/// Applies one membership change; returns whether any row changed.
+/// Applies one membership change; returns the row keys of the users who joined or left.
 fn apply_change(
     conn: &Connection,
     workspace: &WorkspaceId,
     seq: i64,
     change: &MemberChange,
-) -> Result<bool, StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     match change {
         MemberChange::Add(ids) => add_members(conn, workspace, seq, ids),
         MemberChange::Remove(ids) => {
-            let mut statement = conn.prepare_cached(
-                "DELETE FROM group_members WHERE group_seq = ?1
-                 AND user_seq = (SELECT seq FROM users WHERE workspace_id = ?2 AND id = ?3)",
-            )?;
-            let mut removed = 0;
+            let mut find =
+                conn.prepare_cached("SELECT seq FROM users WHERE workspace_id = ?1 AND id = ?2")?;
+            let mut users = Vec::with_capacity(ids.len());
             for id in ids {
-                removed += statement.execute(params![seq, workspace.as_str(), id])?;
+                let user: Option<i64> = find
+                    .query_row([workspace.as_str(), id.as_str()], |row| row.get(0))
+                    .optional()?;
+                users.extend(user);
             }
-            Ok(removed > 0)
+            remove_members(conn, seq, &users)
         }
         MemberChange::RemoveMatching(filter) => {
             let attribute = group_resource()
@@ -227,24 +254,15 @@ fn apply_change(
         }
         MemberChange::Replace(ids) => {
             let wanted = user_seqs(conn, workspace, ids)?;
-            let current: Vec<i64> = conn
-                .prepare_cached("SELECT user_seq FROM group_members WHERE group_seq = ?1")?
-                .query_map([seq], |row| row.get(0))?
-                .collect::<Result<_, _>>()?;
-            let mut changed = false;
-            let mut delete = conn.prepare_cached(
-                "DELETE FROM group_members WHERE group_seq = ?1 AND user_seq = ?2",
-            )?;
-            for user in current.iter().filter(|user| !wanted.contains(user)) {
-                changed |= delete.execute([seq, *user])? > 0;
-            }
-            let mut insert = conn.prepare_cached(
-                "INSERT OR IGNORE INTO group_members (group_seq, user_seq) VALUES (?1, ?2)",
-            )?;
-            for user in &wanted {
-                changed |= insert.execute([seq, *user])? > 0;
-            }
-            Ok(changed)
+            let current = member_seqs(conn, seq)?;
+            let leaving: Vec<i64> = current
+                .iter()
+                .copied()
+                .filter(|user| !wanted.contains(user))
+                .collect();
+            let mut touched = remove_members(conn, seq, &leaving)?;
+            touched.extend(insert_members(conn, seq, &wanted)?);
+            Ok(touched)
         }
     }
 }
@@ -254,16 +272,44 @@ fn add_members(
     workspace: &WorkspaceId,
     seq: i64,
     ids: &[String],
-) -> Result<bool, StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let users = user_seqs(conn, workspace, ids)?;
+    insert_members(conn, seq, &users)
+}
+
+/// Inserts membership rows; returns the users that were not members yet.
+fn insert_members(conn: &Connection, seq: i64, users: &[i64]) -> Result<Vec<i64>, StoreError> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO group_members (group_seq, user_seq) VALUES (?1, ?2)",
     )?;
-    let mut added = 0;
-    for user in users {
-        added += insert.execute([seq, user])?;
+    let mut added = Vec::new();
+    for &user in users {
+        if insert.execute([seq, user])? > 0 {
+            added.push(user);
+        }
     }
-    Ok(added > 0)
+    Ok(added)
+}
+
+/// Deletes membership rows; returns the users that were members.
+fn remove_members(conn: &Connection, seq: i64, users: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let mut delete =
+        conn.prepare_cached("DELETE FROM group_members WHERE group_seq = ?1 AND user_seq = ?2")?;
+    let mut removed = Vec::new();
+    for &user in users {
+        if delete.execute([seq, user])? > 0 {
+            removed.push(user);
+        }
+    }
+    Ok(removed)
+}
+
+fn member_seqs(conn: &Connection, seq: i64) -> Result<Vec<i64>, StoreError> {
+    let seqs = conn
+        .prepare_cached("SELECT user_seq FROM group_members WHERE group_seq = ?1")?
+        .query_map([seq], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(seqs)
 }
 
 /// The row keys of `ids`, all of which must be users of the workspace.

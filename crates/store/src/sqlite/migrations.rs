@@ -45,7 +45,8 @@ const MIGRATIONS: &[&str] = &[
         display_name  TEXT NOT NULL,
         display_name_key TEXT NOT NULL,
         active        INTEGER,  -- NULL when the IdP never sent active
-        role          TEXT NOT NULL,
+        role          TEXT NOT NULL,  -- effective: Owner, else mapped groups, else idp_role
+        idp_role      TEXT,           -- what the IdP sent; NULL means the workspace default
         version       INTEGER NOT NULL,
         body          TEXT NOT NULL,
         created_at    INTEGER NOT NULL,
@@ -88,7 +89,16 @@ const MIGRATIONS: &[&str] = &[
         user_seq  INTEGER NOT NULL REFERENCES users(seq) ON DELETE CASCADE,
         PRIMARY KEY (group_seq, user_seq)
     ) STRICT, WITHOUT ROWID;
-    CREATE INDEX group_members_user ON group_members(user_seq, group_seq);",
+    CREATE INDEX group_members_user ON group_members(user_seq, group_seq);
+
+    -- The operator's group-to-role map, by the group's folded displayName.
+    CREATE TABLE role_mappings (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+        group_key    TEXT NOT NULL,
+        group_name   TEXT NOT NULL,
+        role         TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, group_key)
+    ) STRICT;",
 ];
 
 /// Brings the schema up to the latest version.

@@ -8,8 +8,10 @@
 //! WAL mode they never wait for the writer.
 
 mod filter_sql;
+mod functions;
 mod groups;
 mod migrations;
+mod roles;
 mod tokens;
 mod users;
 mod workspaces;
@@ -28,8 +30,8 @@ use tokio::sync::{Semaphore, oneshot};
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, TokenRecord, UserQuery,
-    UserRecord, UserWrite, Workspace,
+    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping, TokenRecord,
+    UserQuery, UserRecord, UserWrite, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -166,6 +168,8 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     // power failure.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Translated filters call these; every connection reads users, so every one has them.
+    functions::register(&conn)?;
     Ok(conn)
 }
 
@@ -197,9 +201,10 @@ impl Store for SqliteStore {
         &self,
         id: &WorkspaceId,
         change: WorkspaceChange,
+        at: DateTime<Utc>,
     ) -> Result<Workspace, StoreError> {
         let id = id.clone();
-        self.write(move |tx| workspaces::update(tx, &id, change))
+        self.write(move |tx| workspaces::update(tx, &id, change, at))
             .await
     }
 
@@ -297,6 +302,37 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_role_mapping(
+        &self,
+        workspace: &WorkspaceId,
+        mapping: RoleMapping,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let workspace = workspace.clone();
+        self.write(move |tx| roles::set_mapping(tx, &workspace, &mapping, at))
+            .await
+    }
+
+    async fn remove_role_mapping(
+        &self,
+        workspace: &WorkspaceId,
+        group: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (workspace, group) = (workspace.clone(), group.to_owned());
+        self.write(move |tx| roles::remove_mapping(tx, &workspace, &group, at))
+            .await
+    }
+
+    async fn list_role_mappings(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<RoleMapping>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| roles::list_mappings(conn, &workspace))
+            .await
+    }
+
     async fn create_group(
         &self,
         workspace: &WorkspaceId,
@@ -337,9 +373,10 @@ impl Store for SqliteStore {
         &self,
         workspace: &WorkspaceId,
         id: &ResourceId,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (workspace, id) = (workspace.clone(), id.clone());
-        self.write(move |tx| groups::delete(tx, &workspace, &id))
+        self.write(move |tx| groups::delete(tx, &workspace, &id, at))
             .await
     }
 

@@ -1,14 +1,12 @@
 //! User rows and their `user_emails` index rows.
 
 use chrono::{DateTime, Utc};
-use rollcall_scim::filter;
-use rollcall_scim::schema::user_resource;
 use rollcall_scim::user::Role;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::filter_sql;
+use super::{filter_sql, roles};
 use super::{from_millis, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
@@ -16,7 +14,8 @@ use crate::ids::{ResourceId, WorkspaceId};
 use crate::model::{ListPage, UserQuery, UserRecord, UserWrite};
 
 const COLUMNS: &str =
-    "u.seq, u.id, u.workspace_id, u.body, u.role, u.active, u.version, u.created_at, u.updated_at";
+    "u.seq, u.id, u.workspace_id, u.body, u.role, u.active, u.version, u.created_at, u.updated_at,
+     u.idp_role";
 
 pub fn insert(
     conn: &Connection,
@@ -27,8 +26,9 @@ pub fn insert(
     let body = serde_json::to_string(&user.body)?;
     let inserted = conn.execute(
         "INSERT INTO users (id, workspace_id, user_name, user_name_key, external_id, email_key,
-             display_name, display_name_key, active, role, version, body, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?12)",
+             display_name, display_name_key, active, role, idp_role, version, body, created_at,
+             updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?13, ?13)",
         params![
             id.as_str(),
             workspace.as_str(),
@@ -40,6 +40,7 @@ pub fn insert(
             fold_case(&user.display_name),
             user.active,
             user.role.as_str(),
+            user.idp_role.map(Role::as_str),
             body,
             to_millis(user.at),
         ],
@@ -47,6 +48,7 @@ pub fn insert(
     inserted.map_err(unique_user_name)?;
     let seq = conn.last_insert_rowid();
     write_emails(conn, workspace, seq, &user.emails)?;
+    roles::recompute(conn, workspace, &[seq], user.at, false)?;
     get(conn, workspace, id)?.ok_or(StoreError::NotFound)
 }
 
@@ -75,7 +77,7 @@ pub fn replace(
         .execute(
             "UPDATE users SET user_name = ?4, user_name_key = ?5, external_id = ?6, email_key = ?7,
                  display_name = ?8, display_name_key = ?9, active = ?10, role = ?11, body = ?12,
-                 updated_at = ?13, version = version + 1
+                 updated_at = ?13, idp_role = ?14, version = version + 1
              WHERE workspace_id = ?1 AND id = ?2 AND version = ?3",
             params![
                 workspace.as_str(),
@@ -91,6 +93,7 @@ pub fn replace(
                 user.role.as_str(),
                 body,
                 to_millis(user.at),
+                user.idp_role.map(Role::as_str),
             ],
         )
         .map_err(unique_user_name)?;
@@ -99,9 +102,12 @@ pub fn replace(
     }
     let seq = seq_of(conn, workspace, id)?;
     write_emails(conn, workspace, seq, &user.emails)?;
+    roles::recompute(conn, workspace, &[seq], user.at, false)?;
     get(conn, workspace, id)?.ok_or(StoreError::NotFound)
 }
 
+/// The operator's role change: Owner is set as is; any other role becomes the user's IdP-level
+/// role, under whatever its groups map to.
 pub fn set_role(
     conn: &Connection,
     workspace: &WorkspaceId,
@@ -113,17 +119,26 @@ pub fn set_role(
     if let Value::Object(body) = &mut record.body {
         body.insert("role".to_owned(), Value::String(role.as_str().to_owned()));
     }
+    let idp_role = if role == Role::Owner {
+        record.idp_role
+    } else {
+        Some(role)
+    };
     conn.execute(
-        "UPDATE users SET role = ?3, body = ?4, updated_at = ?5, version = version + 1
+        "UPDATE users SET role = ?3, idp_role = ?4, body = ?5, updated_at = ?6,
+             version = version + 1
          WHERE workspace_id = ?1 AND id = ?2",
         params![
             workspace.as_str(),
             id.as_str(),
             role.as_str(),
+            idp_role.map(Role::as_str),
             serde_json::to_string(&record.body)?,
             to_millis(at),
         ],
     )?;
+    let seq = seq_of(conn, workspace, id)?;
+    roles::recompute(conn, workspace, &[seq], at, false)?;
     get(conn, workspace, id)?.ok_or(StoreError::NotFound)
 }
 
@@ -147,14 +162,12 @@ pub fn list(
     workspace: &WorkspaceId,
     query: &UserQuery,
 ) -> Result<ListPage<UserRecord>, StoreError> {
-    let translated = match &query.filter {
-        None => Some(filter_sql::SqlFilter::everything()),
-        Some(filter) => filter_sql::translate(filter),
+    // ?1 is the workspace id; the filter's own parameters follow it.
+    let condition = match &query.filter {
+        None => filter_sql::SqlFilter::everything(),
+        Some(filter) => filter_sql::translate(filter, 2),
     };
-    match translated {
-        Some(condition) => list_in_sql(conn, workspace, query, &condition),
-        None => list_in_memory(conn, workspace, query),
-    }
+    list_in_sql(conn, workspace, query, &condition)
 }
 
 fn list_in_sql(
@@ -194,48 +207,16 @@ fn list_in_sql(
     })
 }
 
-/// Evaluates a filter that has no SQL translation yet against every user of the workspace.
-///
-/// FIXME: this reads the whole workspace for filters beyond `eq` on the indexed attributes
-/// (userName, externalId, id, email, emails.value, active) combined with `and`/`or`; translating
-/// the rest of the grammar to SQL removes the scan.
-fn list_in_memory(
-    conn: &Connection,
-    workspace: &WorkspaceId,
-    query: &UserQuery,
-) -> Result<ListPage<UserRecord>, StoreError> {
-    let Some(filter) = &query.filter else {
-        return Ok(ListPage {
-            total: 0,
-            items: Vec::new(),
-        });
-    };
-    let sql = format!("SELECT {COLUMNS} FROM users u WHERE u.workspace_id = ?1 ORDER BY u.seq");
-    let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map([workspace.as_str()], RawUser::read)?;
-    let mut total = 0;
-    let mut items = Vec::new();
-    for row in rows {
-        let record = row.map_err(StoreError::from)?.into_record()?;
-        if !filter::matches(filter, &filterable(&record), user_resource()) {
-            continue;
-        }
-        total += 1;
-        if total > query.page.offset() && items.len() < query.page.count {
-            items.push(record);
-        }
-    }
-    Ok(ListPage { total, items })
-}
-
 /// The document a filter sees: the stored body plus `id` and the `meta` values it can test.
-fn filterable(record: &UserRecord) -> Value {
+/// The SQL translation of filters must agree with the evaluator on this document.
+#[cfg(test)]
+pub(crate) fn filterable(record: &UserRecord) -> Value {
     let mut doc = record.body.clone();
     if let Value::Object(fields) = &mut doc {
         fields.insert("id".to_owned(), Value::String(record.id.to_string()));
         fields.insert(
             "meta".to_owned(),
-            json!({
+            serde_json::json!({
                 "resourceType": "User",
                 "created": rollcall_scim::render::timestamp(record.created_at),
                 "lastModified": rollcall_scim::render::timestamp(record.updated_at),
@@ -303,6 +284,7 @@ struct RawUser {
     version: i64,
     created_at: i64,
     updated_at: i64,
+    idp_role: Option<String>,
 }
 
 impl RawUser {
@@ -316,6 +298,7 @@ impl RawUser {
             version: row.get(6)?,
             created_at: row.get(7)?,
             updated_at: row.get(8)?,
+            idp_role: row.get(9)?,
         })
     }
 
@@ -325,6 +308,10 @@ impl RawUser {
             workspace_id: WorkspaceId::new(self.workspace_id),
             body: serde_json::from_str(&self.body)?,
             role: parse_column("role", &self.role)?,
+            idp_role: self
+                .idp_role
+                .map(|role| parse_column("idp_role", &role))
+                .transpose()?,
             active: self.active != Some(false),
             version: self.version,
             created_at: from_millis(self.created_at)?,

@@ -2,7 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{from_millis, parse_column, to_millis};
+use chrono::{DateTime, Utc};
+
+use super::{from_millis, parse_column, roles, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::Workspace;
@@ -48,8 +50,10 @@ pub fn update(
     conn: &Connection,
     id: &WorkspaceId,
     change: WorkspaceChange,
+    at: DateTime<Utc>,
 ) -> Result<Workspace, StoreError> {
     let mut workspace = get(conn, id)?.ok_or(StoreError::NotFound)?;
+    let default_before = workspace.default_role;
     change(&mut workspace).map_err(StoreError::Refused)?;
     conn.execute(
         "UPDATE workspaces SET name = ?2, plan = ?3, invitation_only = ?4, scim_enabled = ?5,
@@ -65,6 +69,10 @@ pub fn update(
             workspace.default_role.as_str(),
         ],
     )?;
+    if workspace.default_role != default_before {
+        let users = roles::all_users(conn, id)?;
+        roles::recompute(conn, id, &users, at, true)?;
+    }
     Ok(workspace)
 }
 
