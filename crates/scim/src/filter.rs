@@ -13,6 +13,7 @@ use std::fmt;
 use serde_json::{Number, Value};
 
 use crate::error::Error;
+use crate::schema::{AttributeType, ResourceSchema};
 
 pub use eval::{matches, matches_element};
 pub(crate) use parse::{found_at, parse_value_filter, scan_attr_name, scan_attr_path};
@@ -100,6 +101,70 @@ pub fn parse_filter(input: &str) -> Result<Filter, Error> {
 /// one of `limits`. The error's offset is a byte offset into `input`.
 pub fn parse_filter_with(input: &str, limits: &FilterLimits) -> Result<Filter, Error> {
     parse::parse(input, limits)
+}
+
+/// Checks a parsed filter against the attributes it names (RFC 7644 §3.4.2.2): `gt`, `ge`,
+/// `lt` and `le` on a boolean or binary attribute, and a value filter (`name[...]`) on an
+/// attribute that is not complex, are `invalidFilter`. `input` is the filter's text, used to
+/// point at the attribute in the error.
+pub fn check_filter(filter: &Filter, input: &str, schema: &ResourceSchema) -> Result<(), Error> {
+    let at = |path: &AttrPath| {
+        input
+            .to_ascii_lowercase()
+            .find(&path.name.to_ascii_lowercase())
+            .unwrap_or(0)
+    };
+    match filter {
+        Filter::And(left, right) | Filter::Or(left, right) => {
+            check_filter(left, input, schema)?;
+            check_filter(right, input, schema)
+        }
+        Filter::Not(inner) => check_filter(inner, input, schema),
+        Filter::Present(_) => Ok(()),
+        Filter::Compare { path, op, .. } => {
+            let ordering = matches!(
+                op,
+                CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+            );
+            let kind = schema
+                .resolve(path.uri.as_deref(), &path.name)
+                .map(|resolved| match path.sub_attr.as_deref() {
+                    Some(sub) => resolved.attribute.sub_attribute(sub),
+                    None => Some(resolved.attribute),
+                })
+                .and_then(|attribute| attribute.map(|a| a.kind));
+            match kind {
+                Some(kind @ (AttributeType::Boolean | AttributeType::Binary)) if ordering => {
+                    Err(Error::InvalidFilter {
+                        offset: at(path),
+                        message: format!(
+                            "{} cannot order {path}, which is {}",
+                            op.as_str(),
+                            if kind == AttributeType::Boolean {
+                                "a boolean"
+                            } else {
+                                "binary"
+                            }
+                        ),
+                    })
+                }
+                _ => Ok(()),
+            }
+        }
+        Filter::ValuePath { path, .. } => {
+            let complex = schema
+                .resolve(path.uri.as_deref(), &path.name)
+                .is_some_and(|resolved| resolved.attribute.kind == AttributeType::Complex);
+            if complex || schema.resolve(path.uri.as_deref(), &path.name).is_none() {
+                Ok(())
+            } else {
+                Err(Error::InvalidFilter {
+                    offset: at(path),
+                    message: format!("{path} is not complex, so it takes no value filter"),
+                })
+            }
+        }
+    }
 }
 
 impl AttrPath {

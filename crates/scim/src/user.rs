@@ -159,6 +159,8 @@ pub fn prepare_user(
     };
 
     let user_name = read_user_name(&body, policy.username_format)?;
+    // Stored as checked: a userName differing only in surrounding spaces is the same user.
+    body.insert("userName".to_owned(), Value::String(user_name.clone()));
     let emails = email_values(&body);
     let email = primary_email(&body)
         .or_else(|| body.get("email").and_then(Value::as_str).map(str::to_owned))

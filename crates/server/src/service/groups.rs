@@ -4,7 +4,7 @@
 //! membership changes (see `rollcall_scim::group`), which the store applies as row changes in
 //! one transaction. Members are loaded only when the response shows them.
 
-use rollcall_scim::filter::parse_filter;
+use rollcall_scim::filter::{check_filter, parse_filter};
 use rollcall_scim::group::{MemberChange, prepare_group, split_patch, validate};
 use rollcall_scim::list::{Page, SearchRequest, list_response};
 use rollcall_scim::patch::{apply, parse_patch_request};
@@ -141,12 +141,14 @@ impl Groups<'_> {
 
     /// RFC 7644 §3.4.2 and §3.4.3.
     pub async fn search(&self, request: &SearchRequest) -> Result<Value, ApiError> {
-        let filter = request
-            .filter
-            .as_deref()
-            .filter(|f| !f.trim().is_empty())
-            .map(parse_filter)
-            .transpose()?;
+        let filter = match request.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(text) => {
+                let filter = parse_filter(text)?;
+                check_filter(&filter, text, group_resource())?;
+                Some(filter)
+            }
+            None => None,
+        };
         let page = Page::new(request.start_index, request.count);
         let projection = request.projection(group_resource());
         let query = GroupQuery {

@@ -4,7 +4,7 @@
 //! store, and hand back the stored record. Rendering is separate ([`Users::render`]) because
 //! the callers shape responses differently (a resource, a list, a bulk result).
 
-use rollcall_scim::filter::parse_filter;
+use rollcall_scim::filter::{check_filter, parse_filter};
 use rollcall_scim::list::{Page, SearchRequest, list_response};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
@@ -111,12 +111,14 @@ impl Users<'_> {
     /// `sortBy` is ignored (sorting is advertised as unsupported); results come in creation
     /// order.
     pub async fn search(&self, request: &SearchRequest) -> Result<Value, ApiError> {
-        let filter = request
-            .filter
-            .as_deref()
-            .filter(|f| !f.trim().is_empty())
-            .map(parse_filter)
-            .transpose()?;
+        let filter = match request.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(text) => {
+                let filter = parse_filter(text)?;
+                check_filter(&filter, text, user_resource())?;
+                Some(filter)
+            }
+            None => None,
+        };
         if let Some(filter) = &filter {
             tracing::debug!(%filter, "list users");
         }
