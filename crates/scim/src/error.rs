@@ -38,6 +38,10 @@ pub enum Error {
     #[error("{0}")]
     NoTarget(String),
 
+    /// A `cursor` the service provider did not issue for this list (RFC 9865).
+    #[error("{0}")]
+    InvalidCursor(String),
+
     /// A request that exceeds a limit the service provider advertises.
     #[error("{0}")]
     TooMany(String),
@@ -68,6 +72,7 @@ impl Error {
             Error::Mutability { .. } => ScimType::Mutability,
             Error::NoTarget(_) => ScimType::NoTarget,
             Error::TooMany(_) => ScimType::TooMany,
+            Error::InvalidCursor(_) => ScimType::InvalidCursor,
         }
     }
 }
@@ -85,6 +90,10 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865.
+    InvalidCursor,
+    /// RFC 9865; rollcall's cursors do not expire, so it never answers this one.
+    ExpiredCursor,
 }
 
 impl ScimType {
@@ -100,6 +109,8 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
         }
     }
 }

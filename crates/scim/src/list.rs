@@ -133,6 +133,238 @@ fn names(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, Erro
     }
 }
 
+/// `sortBy` and `sortOrder` (RFC 7644 §3.4.2.3), resolved against the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortSpec {
+    /// The extension URN, or `None` for the core schema.
+    pub extension: Option<String>,
+    /// The attribute's canonical name (`meta` for `meta.created` and `meta.lastModified`).
+    pub name: String,
+    pub sub: Option<String>,
+    pub descending: bool,
+    /// Whether values compare as they are (`caseExact`), or case-folded.
+    pub case_exact: bool,
+    pub multi_valued: bool,
+}
+
+impl SortSpec {
+    /// A short text naming the order, carried in cursors so that a cursor of one order is not
+    /// used with another.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}:{}.{}:{}",
+            self.extension.as_deref().unwrap_or(""),
+            self.name,
+            self.sub.as_deref().unwrap_or(""),
+            if self.descending { "d" } else { "a" }
+        )
+    }
+}
+
+/// Reads `sortBy` and `sortOrder`. An attribute the schema does not know is `invalidPath`; a
+/// `sortOrder` other than `ascending` or `descending` is `invalidValue`.
+pub fn parse_sort(
+    sort_by: Option<&str>,
+    sort_order: Option<&str>,
+    schema: &ResourceSchema,
+) -> Result<Option<SortSpec>, Error> {
+    let descending = match sort_order.map(str::trim) {
+        None | Some("") => false,
+        Some(order) if order.eq_ignore_ascii_case("ascending") => false,
+        Some(order) if order.eq_ignore_ascii_case("descending") => true,
+        Some(order) => {
+            return Err(Error::invalid_value(
+                "sortOrder",
+                format!("{order:?} is neither ascending nor descending"),
+            ));
+        }
+    };
+    let Some(sort_by) = sort_by.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let path = crate::path::parse_patch_path(sort_by)?;
+    if path.filter.is_some() {
+        return Err(Error::invalid_path(
+            sort_by,
+            "sortBy takes an attribute, not a filter",
+        ));
+    }
+    if path.attr.uri.is_none() && path.attr.name.eq_ignore_ascii_case("meta") {
+        let sub = match path.attr.sub_attr.as_deref() {
+            Some(sub) if sub.eq_ignore_ascii_case("created") => "created",
+            Some(sub) if sub.eq_ignore_ascii_case("lastModified") => "lastModified",
+            _ => {
+                return Err(Error::invalid_path(
+                    sort_by,
+                    "only meta.created and meta.lastModified can be sorted on",
+                ));
+            }
+        };
+        return Ok(Some(SortSpec {
+            extension: None,
+            name: "meta".to_owned(),
+            sub: Some(sub.to_owned()),
+            descending,
+            case_exact: true,
+            multi_valued: false,
+        }));
+    }
+    let resolved = schema
+        .resolve(path.attr.uri.as_deref(), &path.attr.name)
+        .ok_or_else(|| {
+            Error::invalid_path(
+                sort_by,
+                format!("the {} resource has no such attribute", schema.name),
+            )
+        })?;
+    let attribute = resolved.attribute;
+    let (sub, target) = match path.attr.sub_attr.as_deref() {
+        Some(sub) => {
+            let found = attribute.sub_attribute(sub).ok_or_else(|| {
+                Error::invalid_path(
+                    sort_by,
+                    format!("{} has no sub-attribute {sub:?}", attribute.name),
+                )
+            })?;
+            (Some(found.name.clone()), found)
+        }
+        // RFC 7644 §3.4.2.3: a complex attribute sorts by its `value` sub-attribute.
+        None if attribute.kind == crate::schema::AttributeType::Complex => {
+            let value = attribute.sub_attribute("value").ok_or_else(|| {
+                Error::invalid_path(
+                    sort_by,
+                    format!("{} has no value to sort on", attribute.name),
+                )
+            })?;
+            (Some(value.name.clone()), value)
+        }
+        None => (None, attribute),
+    };
+    Ok(Some(SortSpec {
+        extension: resolved.extension.map(str::to_owned),
+        name: attribute.name.clone(),
+        sub,
+        descending,
+        // Only text that is not case-exact is folded; other types compare as they are.
+        case_exact: target.case_exact || target.kind != crate::schema::AttributeType::String,
+        multi_valued: attribute.multi_valued,
+    }))
+}
+
+/// Where a cursor-paged list stopped (RFC 9865): the sort key and row order of the last
+/// resource returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorPosition {
+    /// The sort value of the last resource (`Null` when it had none or there is no `sortBy`).
+    pub key: Value,
+    /// The store's insertion order of the last resource, the tie-breaker of every order.
+    pub seq: i64,
+}
+
+const CURSOR_PREFIX: &str = "c1";
+
+/// Encodes a position as the opaque `nextCursor` value.
+pub fn encode_cursor(position: &CursorPosition, sort: Option<&SortSpec>) -> String {
+    let fingerprint = sort.map(SortSpec::fingerprint).unwrap_or_default();
+    let payload = json!([fingerprint, position.key, position.seq]).to_string();
+    let hex: String = payload.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{CURSOR_PREFIX}{hex}")
+}
+
+/// Decodes a `cursor` value; `invalidCursor` when it was not made by [`encode_cursor`] for the
+/// same order.
+pub fn decode_cursor(text: &str, sort: Option<&SortSpec>) -> Result<CursorPosition, Error> {
+    let invalid = || {
+        Error::InvalidCursor(format!(
+            "the cursor {text:?} was not issued for this list; start again without a cursor \
+             value"
+        ))
+    };
+    let hex = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
+    if hex.len() % 2 != 0 || !hex.is_ascii() {
+        return Err(invalid());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| invalid())?;
+    let payload: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let fingerprint = sort.map(SortSpec::fingerprint).unwrap_or_default();
+    match payload {
+        Value::Array(items) if items.len() == 3 && items[0] == json!(fingerprint) => {
+            let seq = items[2].as_i64().ok_or_else(invalid)?;
+            Ok(CursorPosition {
+                key: items[1].clone(),
+                seq,
+            })
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// How a list is paged: by index (RFC 7644 §3.4.2.4) or by cursor (RFC 9865).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Paging {
+    Index(Page),
+    /// `after` is `None` on the first page.
+    Cursor {
+        after: Option<CursorPosition>,
+        count: usize,
+    },
+}
+
+impl Paging {
+    /// Chooses the paging a request asks for: a `cursor` parameter (even empty) means cursor
+    /// paging, which cannot be combined with `startIndex`.
+    pub fn from_request(request: &SearchRequest, sort: Option<&SortSpec>) -> Result<Paging, Error> {
+        let page = Page::new(request.start_index, request.count);
+        let Some(cursor) = request.cursor.as_deref() else {
+            return Ok(Paging::Index(page));
+        };
+        if request.start_index.is_some() {
+            return Err(Error::invalid_value(
+                "cursor",
+                "startIndex and cursor cannot be used together",
+            ));
+        }
+        let after = match cursor.trim() {
+            "" => None,
+            text => Some(decode_cursor(text, sort)?),
+        };
+        Ok(Paging::Cursor {
+            after,
+            count: page.count,
+        })
+    }
+
+    pub fn count(&self) -> usize {
+        match self {
+            Paging::Index(page) => page.count,
+            Paging::Cursor { count, .. } => *count,
+        }
+    }
+}
+
+/// The list response of a cursor-paged list (RFC 9865): no `startIndex`, and a `nextCursor`
+/// while more results follow.
+pub fn cursor_list_response(
+    total_results: usize,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut out = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total_results,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let Some(next) = next_cursor {
+        out["nextCursor"] = Value::String(next);
+    }
+    out
+}
+
 /// The RFC 7644 §3.4.2 list response.
 pub fn list_response(total_results: usize, page: Page, resources: Vec<Value>) -> Value {
     json!({

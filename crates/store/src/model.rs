@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rollcall_scim::filter::Filter;
 use rollcall_scim::group::MemberChange;
-use rollcall_scim::list::Page;
+use rollcall_scim::list::{CursorPosition, Page, Paging, SortSpec};
 use rollcall_scim::user::{Role, UsernameFormat};
 use serde_json::Value;
 
@@ -193,7 +193,8 @@ pub struct GroupUpdate {
 #[derive(Debug, Clone)]
 pub struct GroupQuery {
     pub filter: Option<Filter>,
-    pub page: Page,
+    pub sort: Option<SortSpec>,
+    pub paging: Paging,
     pub with_members: bool,
 }
 
@@ -205,11 +206,24 @@ pub struct RoleMapping {
     pub role: Role,
 }
 
-/// A list request: the filter (already parsed) and the page.
+/// A list request: the filter (already parsed), the order, and the page.
 #[derive(Debug, Clone)]
 pub struct UserQuery {
     pub filter: Option<Filter>,
-    pub page: Page,
+    /// `None` lists in creation order.
+    pub sort: Option<SortSpec>,
+    pub paging: Paging,
+}
+
+impl UserQuery {
+    /// The first `count` users matching `filter`, in creation order.
+    pub fn page(filter: Option<Filter>, page: Page) -> UserQuery {
+        UserQuery {
+            filter,
+            sort: None,
+            paging: Paging::Index(page),
+        }
+    }
 }
 
 /// One page of a list and the number of matches in all.
@@ -217,4 +231,6 @@ pub struct UserQuery {
 pub struct ListPage<T> {
     pub total: usize,
     pub items: Vec<T>,
+    /// With cursor paging, where the next page starts; `None` on the last page.
+    pub next: Option<CursorPosition>,
 }

@@ -26,10 +26,10 @@ pub async fn service_provider_config(ctx: ScimContext) -> ScimJson {
         },
         "filter": {"supported": true, "maxResults": MAX_PAGE_SIZE},
         "changePassword": {"supported": false},
-        "sort": {"supported": false},
+        "sort": {"supported": true},
         "etag": {"supported": true},
         "pagination": {
-            "cursor": false,
+            "cursor": true,
             "index": true,
             "defaultPaginationMethod": "index",
             "defaultPageSize": rollcall_scim::list::DEFAULT_PAGE_SIZE,

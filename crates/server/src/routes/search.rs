@@ -47,6 +47,17 @@ pub async fn search_all(
     ScimBody(body): ScimBody,
 ) -> Result<ScimJson, ApiError> {
     let request = SearchRequest::from_body(&body)?;
+    if request.cursor.is_some() || request.sort_by.is_some() {
+        return Err(ApiError::Scim(rollcall_scim::Error::invalid_value(
+            if request.cursor.is_some() {
+                "cursor"
+            } else {
+                "sortBy"
+            },
+            "a search across resource types is paged by index in creation order; search \
+             /Users/.search or /Groups/.search to sort or page by cursor",
+        )));
+    }
     let page = Page::new(request.start_index, request.count);
     let mut users = Users {
         state: &state,

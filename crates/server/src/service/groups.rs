@@ -6,13 +6,14 @@
 
 use rollcall_scim::filter::{check_filter, parse_filter};
 use rollcall_scim::group::{MemberChange, prepare_group, split_patch, validate};
-use rollcall_scim::list::{Page, SearchRequest, list_response};
+use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
 use rollcall_scim::schema::group_resource;
 use rollcall_store::{GroupQuery, GroupRecord, GroupUpdate, GroupWrite, ResourceId, StoreError};
 use serde_json::{Value, json};
 
+use super::list_body;
 use crate::app::AppState;
 use crate::auth::ScimContext;
 use crate::error::ApiError;
@@ -149,11 +150,17 @@ impl Groups<'_> {
             }
             None => None,
         };
-        let page = Page::new(request.start_index, request.count);
+        let sort = parse_sort(
+            request.sort_by.as_deref(),
+            request.sort_order.as_deref(),
+            group_resource(),
+        )?;
+        let paging = Paging::from_request(request, sort.as_ref())?;
         let projection = request.projection(group_resource());
         let query = GroupQuery {
             filter,
-            page,
+            sort: sort.clone(),
+            paging: paging.clone(),
             with_members: projection.includes("members"),
         };
         let found = self
@@ -166,7 +173,13 @@ impl Groups<'_> {
             .iter()
             .map(|record| self.render(record, &projection))
             .collect();
-        Ok(list_response(found.total, page, resources))
+        Ok(list_body(
+            found.total,
+            &paging,
+            sort.as_ref(),
+            found.next.as_ref(),
+            resources,
+        ))
     }
 
     /// The response representation of a group, with its members when they were loaded.

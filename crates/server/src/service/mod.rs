@@ -4,7 +4,29 @@
 pub mod groups;
 pub mod users;
 
+use rollcall_scim::list::{
+    CursorPosition, Paging, SortSpec, cursor_list_response, encode_cursor, list_response,
+};
+use serde_json::Value;
+
 use crate::error::ApiError;
+
+/// The list response for either paging: index (RFC 7644 §3.4.2.4) or cursor (RFC 9865).
+pub fn list_body(
+    total: usize,
+    paging: &Paging,
+    sort: Option<&SortSpec>,
+    next: Option<&CursorPosition>,
+    resources: Vec<Value>,
+) -> Value {
+    match paging {
+        Paging::Index(page) => list_response(total, *page, resources),
+        Paging::Cursor { .. } => {
+            let next = next.map(|position| encode_cursor(position, sort));
+            cursor_list_response(total, resources, next)
+        }
+    }
+}
 
 /// The weak entity tag of a resource version (RFC 7644 §3.14).
 pub fn etag(version: i64) -> String {

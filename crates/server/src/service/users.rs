@@ -5,7 +5,7 @@
 //! the callers shape responses differently (a resource, a list, a bulk result).
 
 use rollcall_scim::filter::{check_filter, parse_filter};
-use rollcall_scim::list::{Page, SearchRequest, list_response};
+use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
 use rollcall_scim::schema::{ENTERPRISE_USER_SCHEMA, user_resource};
@@ -13,6 +13,7 @@ use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user};
 use rollcall_store::{ResourceId, StoreError, UserQuery, UserRecord, UserWrite};
 use serde_json::Value;
 
+use super::list_body;
 use crate::app::AppState;
 use crate::auth::ScimContext;
 use crate::error::ApiError;
@@ -106,10 +107,7 @@ impl Users<'_> {
         }
     }
 
-    /// RFC 7644 §3.4.2 and §3.4.3: a filtered, paged list as a `ListResponse`.
-    ///
-    /// `sortBy` is ignored (sorting is advertised as unsupported); results come in creation
-    /// order.
+    /// RFC 7644 §3.4.2 and §3.4.3: a filtered, sorted, paged list as a `ListResponse`.
     pub async fn search(&self, request: &SearchRequest) -> Result<Value, ApiError> {
         let filter = match request.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(text) => {
@@ -122,8 +120,17 @@ impl Users<'_> {
         if let Some(filter) = &filter {
             tracing::debug!(%filter, "list users");
         }
-        let page = Page::new(request.start_index, request.count);
-        let query = UserQuery { filter, page };
+        let sort = parse_sort(
+            request.sort_by.as_deref(),
+            request.sort_order.as_deref(),
+            user_resource(),
+        )?;
+        let paging = Paging::from_request(request, sort.as_ref())?;
+        let query = UserQuery {
+            filter,
+            sort: sort.clone(),
+            paging: paging.clone(),
+        };
         let found = self
             .state
             .store
@@ -137,7 +144,13 @@ impl Users<'_> {
             .iter()
             .map(|record| self.render(record, &projection))
             .collect();
-        Ok(list_response(found.total, page, resources))
+        Ok(list_body(
+            found.total,
+            &paging,
+            sort.as_ref(),
+            found.next.as_ref(),
+            resources,
+        ))
     }
 
     /// Fills each user's read-only `groups` attribute (RFC 7643 §4.1.2) from the membership

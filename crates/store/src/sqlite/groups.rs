@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use rollcall_scim::filter::{self, CompValue, CompareOp, Filter};
 use rollcall_scim::group::MemberChange;
+use rollcall_scim::list::{CursorPosition, Page, Paging, SortSpec};
 use rollcall_scim::schema::group_resource;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
@@ -174,9 +175,11 @@ pub fn list(
             indexed_condition(filter, &mut params).map(|sql| (sql, params))
         }
     };
-    let mut page = match condition {
-        Some((sql, params)) => list_in_sql(conn, workspace, query, &sql, params)?,
-        None => list_in_memory(conn, workspace, query)?,
+    let mut page = match (condition, &query.sort, &query.paging) {
+        (Some((sql, params)), None, Paging::Index(page)) => {
+            list_in_sql(conn, workspace, *page, &sql, params)?
+        }
+        _ => list_in_memory(conn, workspace, query)?,
     };
     if query.with_members {
         for (record, seq) in page.items.iter_mut() {
@@ -186,6 +189,7 @@ pub fn list(
     Ok(ListPage {
         total: page.total,
         items: page.items.into_iter().map(|(record, _)| record).collect(),
+        next: page.next,
     })
 }
 
@@ -350,7 +354,7 @@ fn members_of(conn: &Connection, seq: i64) -> Result<Vec<Member>, StoreError> {
 fn list_in_sql(
     conn: &Connection,
     workspace: &WorkspaceId,
-    query: &GroupQuery,
+    page: Page,
     condition: &str,
     params: Vec<SqlValue>,
 ) -> Result<ListPage<(GroupRecord, i64)>, StoreError> {
@@ -363,10 +367,10 @@ fn list_in_sql(
         .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
 
     values.push(SqlValue::Integer(
-        i64::try_from(query.page.count).unwrap_or(i64::MAX),
+        i64::try_from(page.count).unwrap_or(i64::MAX),
     ));
     values.push(SqlValue::Integer(
-        i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
+        i64::try_from(page.offset()).unwrap_or(i64::MAX),
     ));
     let limit = values.len() - 1;
     let page_sql = format!(
@@ -385,48 +389,121 @@ fn list_in_sql(
     Ok(ListPage {
         total: usize::try_from(total).unwrap_or(0),
         items,
+        next: None,
     })
 }
 
-/// Evaluates a filter the indexes cannot answer against every group of the workspace.
+/// Filters, sorts and pages the workspace's groups in memory.
 ///
 /// FIXME: this reads every group of the workspace (and the members of each when the filter
-/// names `members`); translating group filters to SQL like user filters removes the scan.
+/// names `members`) whenever the filter is more than `eq` on `displayName`, `externalId` or
+/// `id`, or the request sorts or pages by cursor; translating group filters and orders to SQL
+/// like the user ones removes the scan. Workspaces hold far fewer groups than users.
 fn list_in_memory(
     conn: &Connection,
     workspace: &WorkspaceId,
     query: &GroupQuery,
 ) -> Result<ListPage<(GroupRecord, i64)>, StoreError> {
-    let Some(filter) = &query.filter else {
-        return Ok(ListPage {
-            total: 0,
-            items: Vec::new(),
-        });
-    };
-    let needs_members = names_members(filter);
+    let needs_members = query.filter.as_ref().is_some_and(names_members);
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.workspace_id = ?1 ORDER BY g.seq");
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([workspace.as_str()], RawGroup::read)?;
-    let mut total = 0;
-    let mut items = Vec::new();
+    let mut matched = Vec::new();
     for row in rows {
         let raw = row?;
         let seq = raw.seq;
         let record = raw.into_record()?;
-        let members = if needs_members {
-            members_of(conn, seq)?
-        } else {
-            Vec::new()
-        };
-        if !filter::matches(filter, &filterable(&record, &members), group_resource()) {
-            continue;
+        if let Some(filter) = &query.filter {
+            let members = if needs_members {
+                members_of(conn, seq)?
+            } else {
+                Vec::new()
+            };
+            if !filter::matches(filter, &filterable(&record, &members), group_resource()) {
+                continue;
+            }
         }
-        total += 1;
-        if total > query.page.offset() && items.len() < query.page.count {
-            items.push((record, seq));
-        }
+        let key = sort_key(&record, query.sort.as_ref());
+        matched.push((record, seq, key));
     }
-    Ok(ListPage { total, items })
+
+    // The same order as SQL lists use: missing keys last ascending, first descending, then seq.
+    let descending = query.sort.as_ref().is_some_and(|s| s.descending);
+    matched.sort_by(|a, b| compare_keys(&a.2, a.1, &b.2, b.1, descending));
+    let total = matched.len();
+    let (start, count) = match &query.paging {
+        Paging::Index(page) => (page.offset(), page.count),
+        Paging::Cursor { after, count } => {
+            let start = after.as_ref().map_or(0, |position| {
+                matched
+                    .iter()
+                    .position(|(_, seq, key)| {
+                        compare_keys(key, *seq, &position.key, position.seq, descending)
+                            == std::cmp::Ordering::Greater
+                    })
+                    .unwrap_or(total)
+            });
+            (start, *count)
+        }
+    };
+    let end = start.saturating_add(count).min(total);
+    let next = match &query.paging {
+        Paging::Cursor { .. } if end < total && end > start => {
+            matched.get(end - 1).map(|(_, seq, key)| CursorPosition {
+                key: key.clone(),
+                seq: *seq,
+            })
+        }
+        _ => None,
+    };
+    let items = matched
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .map(|(record, seq, _)| (record, seq))
+        .collect();
+    Ok(ListPage { total, items, next })
+}
+
+/// A group's sort key: the folded displayName, externalId, id, or a timestamp in milliseconds.
+fn sort_key(record: &GroupRecord, sort: Option<&SortSpec>) -> Value {
+    let Some(sort) = sort else {
+        return Value::Null;
+    };
+    match (sort.name.as_str(), sort.sub.as_deref()) {
+        ("meta", Some("created")) => Value::from(to_millis(record.created_at)),
+        ("meta", Some("lastModified")) => Value::from(to_millis(record.updated_at)),
+        ("id", None) => Value::String(record.id.to_string()),
+        (name, None) => match record.body.get(name).and_then(Value::as_str) {
+            Some(text) if sort.case_exact => Value::String(text.to_owned()),
+            Some(text) => Value::String(fold_case(text)),
+            None => Value::Null,
+        },
+        // Members sort nothing apart: a group's members have no single value.
+        _ => Value::Null,
+    }
+}
+
+fn compare_keys(
+    a: &Value,
+    a_seq: i64,
+    b: &Value,
+    b_seq: i64,
+    descending: bool,
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let by_key = match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Greater,
+        (_, Value::Null) => Ordering::Less,
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (x, y) => x.as_str().unwrap_or("").cmp(y.as_str().unwrap_or("")),
+    };
+    let by_key = if descending { by_key.reverse() } else { by_key };
+    by_key.then(a_seq.cmp(&b_seq))
 }
 
 fn names_members(filter: &Filter) -> bool {

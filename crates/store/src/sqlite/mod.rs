@@ -12,6 +12,7 @@ mod functions;
 mod groups;
 mod migrations;
 mod roles;
+mod sort;
 mod tokens;
 mod users;
 mod workspaces;

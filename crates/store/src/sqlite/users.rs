@@ -1,12 +1,13 @@
 //! User rows and their `user_emails` index rows.
 
 use chrono::{DateTime, Utc};
+use rollcall_scim::list::{CursorPosition, Paging};
 use rollcall_scim::user::Role;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::Value;
 
-use super::{filter_sql, roles};
+use super::{filter_sql, roles, sort};
 use super::{from_millis, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
@@ -186,26 +187,77 @@ fn list_in_sql(
         .prepare_cached(&count_sql)?
         .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
 
-    let limit = i64::try_from(query.page.count).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
-    values.push(SqlValue::Integer(limit));
-    values.push(SqlValue::Integer(offset));
-    let next = values.len() - 1;
+    // The order, the cursor's position in it, and the page.
+    let descending = query.sort.as_ref().is_some_and(|s| s.descending);
+    let key = query
+        .sort
+        .as_ref()
+        .map(|spec| sort::key_expression(spec, "u", SORT_COLUMNS, &mut values));
+    let mut page_condition = filter_sql.clone();
+    let (limit, offset) = match &query.paging {
+        Paging::Index(page) => (page.count, page.offset()),
+        Paging::Cursor { after, count } => {
+            if let Some(position) = after {
+                let after = sort::after(key.as_deref(), descending, "u", position, &mut values);
+                page_condition = format!("({filter_sql}) AND {after}");
+            }
+            // One row more than asked tells whether another page follows.
+            (count.saturating_add(1), 0)
+        }
+    };
+    values.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    values.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let limit_param = values.len() - 1;
     let page_sql = format!(
-        "SELECT {COLUMNS} FROM users u WHERE u.workspace_id = ?1 AND ({filter_sql})
-         ORDER BY u.seq LIMIT ?{next} OFFSET ?{}",
-        next + 1
+        "SELECT {COLUMNS}, {} FROM users u WHERE u.workspace_id = ?1 AND ({page_condition})
+         ORDER BY {} LIMIT ?{limit_param} OFFSET ?{}",
+        key.as_deref().unwrap_or("NULL"),
+        sort::order_by(key.as_deref(), descending, "u"),
+        limit_param + 1
     );
     let mut statement = conn.prepare_cached(&page_sql)?;
-    let rows = statement.query_map(params_from_iter(values.iter()), RawUser::read)?;
-    let items = rows
-        .map(|row| row.map_err(StoreError::from)?.into_record())
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = statement.query_map(params_from_iter(values.iter()), |row| {
+        let seq: i64 = row.get(0)?;
+        let key: SqlValue = row.get(10)?;
+        Ok((RawUser::read(row)?, seq, key))
+    })?;
+    let mut items = Vec::new();
+    let mut positions = Vec::new();
+    for row in rows {
+        let (raw, seq, key) = row?;
+        items.push(raw.into_record()?);
+        positions.push((seq, key));
+    }
+
+    let mut next = None;
+    if let Paging::Cursor { count, .. } = &query.paging
+        && items.len() > *count
+    {
+        items.truncate(*count);
+        next = positions
+            .get(count.saturating_sub(1))
+            .filter(|_| *count > 0)
+            .map(|(seq, key)| CursorPosition {
+                key: sort::key_value(key.clone()),
+                seq: *seq,
+            });
+    }
     Ok(ListPage {
         total: usize::try_from(total).unwrap_or(0),
         items,
+        next,
     })
 }
+
+/// Attributes whose sort key is an indexed column (already folded where not case-exact).
+const SORT_COLUMNS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("userName", "user_name_key"),
+    ("displayName", "display_name_key"),
+    ("email", "email_key"),
+    ("externalId", "external_id"),
+    ("active", "active"),
+];
 
 /// The document a filter sees: the stored body plus `id` and the `meta` values it can test.
 /// The SQL translation of filters must agree with the evaluator on this document.

@@ -138,10 +138,7 @@ async fn check_case(
             .filter(|(_, doc)| matches(&filter, doc, user_resource()))
             .map(|(id, _)| id.as_str())
             .collect();
-        let query = UserQuery {
-            filter: Some(filter.clone()),
-            page: Page::new(None, Some(1000)),
-        };
+        let query = UserQuery::page(Some(filter.clone()), Page::new(None, Some(1000)));
         let found = store.list_users(&workspace, &query).await;
         let found = found.map_err(|err| fail(&filter, format!("list failed: {err}")))?;
         let actual: BTreeSet<&str> = found.items.iter().map(|r| r.id.as_str()).collect();
