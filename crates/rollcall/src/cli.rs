@@ -84,6 +84,9 @@ pub enum WorkspaceCommand {
         /// The role of users whose IdP sends none.
         #[arg(long, default_value = "Member", value_parser = parse_role)]
         default_role: Role,
+        /// Publish /Roles for IdPs that discover assignable roles (Okta entitlements).
+        #[arg(long)]
+        role_discovery: bool,
     },
     /// Change a workspace's settings.
     Update {
@@ -96,6 +99,8 @@ pub enum WorkspaceCommand {
         username_format: Option<UsernameFormat>,
         #[arg(long, value_parser = parse_role)]
         default_role: Option<Role>,
+        #[arg(long, value_parser = parse_bool)]
+        role_discovery: Option<bool>,
     },
     /// List workspaces.
     List,
@@ -172,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             invitation_only,
             username_format,
             default_role,
+            role_discovery,
         }) => {
             let new = NewWorkspace {
                 name,
@@ -179,6 +185,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 invitation_only,
                 username_format,
                 default_role,
+                role_discovery,
             };
             let workspace = operator::create_workspace(store, new, now).await?;
             output::workspace(json, &workspace);
@@ -190,12 +197,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             invitation_only,
             username_format,
             default_role,
+            role_discovery,
         }) => {
             let update = WorkspaceUpdate {
                 plan,
                 invitation_only,
                 username_format,
                 default_role,
+                role_discovery,
             };
             let workspace =
                 operator::update_workspace(store, &WorkspaceId::new(id), update, now).await?;

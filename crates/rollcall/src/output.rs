@@ -23,6 +23,7 @@ pub fn workspace_json(workspace: &Workspace) -> Value {
         "scim_enabled": workspace.scim_enabled,
         "username_format": workspace.username_format.as_str(),
         "default_role": workspace.default_role.as_str(),
+        "role_discovery": workspace.role_discovery,
         "base_path": base_path(&workspace.id),
         "created_at": timestamp(workspace.created_at),
     })

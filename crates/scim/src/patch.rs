@@ -160,7 +160,7 @@ fn apply_pathless(
             let Value::Object(ext_fields) = value else {
                 return Err(Error::invalid_value(key.as_str(), "must be a JSON object"));
             };
-            for (name, ext_value) in ext_fields {
+            for (name, ext_value) in ext_fields.iter().filter(|(name, _)| !is_envelope_key(name)) {
                 let path = parse_patch_path(&format!("{}:{name}", extension.id))?;
                 apply_at(doc, operation.op, &path, Some(ext_value), schema)?;
             }
@@ -283,7 +283,8 @@ fn apply_to_extension(
             Ok(())
         }
         (_, Some(Value::Object(fields))) => {
-            for (name, ext_value) in fields {
+            // A whole extension object may carry its own `schemas`, as clients build it.
+            for (name, ext_value) in fields.iter().filter(|(name, _)| !is_envelope_key(name)) {
                 let path = parse_patch_path(&format!("{urn}:{name}"))?;
                 apply_at(doc, op, &path, Some(ext_value), schema)?;
             }

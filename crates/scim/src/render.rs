@@ -197,7 +197,11 @@ fn project(
     if attribute.returned == Returned::Never {
         return None;
     }
-    if attribute.sub_attributes.is_empty() || projection.is_default() {
+    let hides_subs = attribute
+        .sub_attributes
+        .iter()
+        .any(|sub| matches!(sub.returned, Returned::Never | Returned::Request));
+    if attribute.sub_attributes.is_empty() || projection.is_default() && !hides_subs {
         return included(
             &attribute.name,
             None,

@@ -422,8 +422,12 @@ fn group_schema() -> Schema {
                 Attribute::new("$ref", AttributeType::Reference, "The URI of the member")
                     .references(&["User"])
                     .mutability(Mutability::Immutable),
-                Attribute::string("display", "The member's displayName")
-                    .mutability(Mutability::ReadOnly),
+                Attribute::string(
+                    "display",
+                    "The member's displayName, returned when asked for with attributes",
+                )
+                .mutability(Mutability::ReadOnly)
+                .returned(Returned::Request),
                 Attribute::string("type", "The kind of member")
                     .canonical(&["User"])
                     .mutability(Mutability::Immutable),

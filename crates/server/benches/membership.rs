@@ -38,6 +38,7 @@ async fn main() {
             invitation_only: true,
             username_format: UsernameFormat::Email,
             default_role: Role::Member,
+            role_discovery: false,
         },
         now,
     )

@@ -45,6 +45,7 @@ pub struct NewWorkspace {
     pub invitation_only: bool,
     pub username_format: UsernameFormat,
     pub default_role: Role,
+    pub role_discovery: bool,
 }
 
 /// The settings `workspace update` may change; `None` leaves a setting as it is.
@@ -54,6 +55,7 @@ pub struct WorkspaceUpdate {
     pub invitation_only: Option<bool>,
     pub username_format: Option<UsernameFormat>,
     pub default_role: Option<Role>,
+    pub role_discovery: Option<bool>,
 }
 
 /// A token as issued: shown once, never again.
@@ -89,6 +91,7 @@ pub async fn create_workspace(
         scim_enabled: false,
         username_format: new.username_format,
         default_role: new.default_role,
+        role_discovery: new.role_discovery,
         created_at: now,
     };
     store.create_workspace(workspace.clone()).await?;
@@ -146,6 +149,9 @@ fn apply_update(workspace: &mut Workspace, update: &WorkspaceUpdate) {
     }
     if let Some(role) = update.default_role {
         workspace.default_role = role;
+    }
+    if let Some(publish) = update.role_discovery {
+        workspace.role_discovery = publish;
     }
 }
 
@@ -368,6 +374,7 @@ pub async fn bootstrap(
         invitation_only: true,
         username_format: UsernameFormat::Email,
         default_role: Role::Member,
+        role_discovery: false,
     };
     let workspace = create_workspace(store, new, now).await?;
     let (workspace, token) = enable_scim(store, &workspace.id, now).await?;

@@ -31,6 +31,18 @@ fn assert_snapshot(name: &str, actual: &Value) {
 async fn discovery_documents_match_the_committed_copies() {
     let app = TestApp::new().await;
     let tenant = app.tenant("acme").await;
+    let update = rollcall_server::operator::WorkspaceUpdate {
+        role_discovery: Some(true),
+        ..Default::default()
+    };
+    rollcall_server::operator::update_workspace(
+        app.store.as_ref(),
+        &tenant.workspace.id,
+        update,
+        common::start_time(),
+    )
+    .await
+    .unwrap();
     let workspace = tenant.workspace.id.to_string();
 
     for (name, path) in [
@@ -113,5 +125,32 @@ async fn discovery_refuses_other_methods_filters_and_unknown_names() {
     assert_eq!(
         reply.body,
         error_body(404, None, "no resource type \"License\"")
+    );
+}
+
+#[tokio::test]
+async fn roles_are_published_only_when_the_workspace_says_so() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("acme").await;
+    let reply = app.scim(&tenant, Method::GET, "/ResourceTypes", None).await;
+    let names: Vec<&str> = reply.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["User", "Group"]);
+    let reply = app.scim(&tenant, Method::GET, "/Roles", None).await;
+    assert_eq!(
+        reply.body,
+        error_body(
+            404,
+            None,
+            &format!(
+                "this workspace does not publish its roles; the operator can with `rollcall \
+                 workspace update {} --role-discovery true`",
+                tenant.workspace.id
+            )
+        )
     );
 }

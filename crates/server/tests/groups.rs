@@ -75,7 +75,6 @@ async fn a_group_is_created_read_listed_and_deleted_with_its_members() {
         "members": [{
             "value": "{ada}",
             "$ref": format!("{base_url}/Users/{{ada}}"),
-            "display": "Ada",
             "type": "User"
         }],
         "meta": {
@@ -97,6 +96,24 @@ async fn a_group_is_created_read_listed_and_deleted_with_its_members() {
         .scim(&tenant, Method::GET, &format!("/Groups/{id}"), None)
         .await;
     assert_eq!(redacted(&reply.body), expected);
+
+    // members.display is returned on request only.
+    let reply = app
+        .scim(
+            &tenant,
+            Method::GET,
+            &format!("/Groups/{id}?attributes=members.display"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        redacted(&reply.body),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "id": "{id}",
+            "members": [{"display": "Ada"}]
+        })
+    );
 
     // The user's groups attribute is computed from the membership.
     let reply = app

@@ -59,6 +59,9 @@ pub struct Workspace {
     pub scim_enabled: bool,
     pub username_format: UsernameFormat,
     pub default_role: Role,
+    /// Whether `/Roles` and the Role resource type are published, for IdPs that discover
+    /// assignable roles (Okta's entitlement management).
+    pub role_discovery: bool,
     pub created_at: DateTime<Utc>,
 }
 

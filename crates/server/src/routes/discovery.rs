@@ -54,7 +54,7 @@ pub async fn resource_types(
     query: Query<Vec<(String, String)>>,
 ) -> Result<ScimJson, ApiError> {
     refuse_filter(&Params::from_query(query))?;
-    let types = resources()
+    let types = resources(&ctx)
         .map(|resource| resource.resource_type_json(&ctx.base_url))
         .collect();
     Ok(ScimJson::ok(list_of(types)))
@@ -64,7 +64,7 @@ pub async fn resource_type(
     ctx: ScimContext,
     Path((_, name)): Path<(String, String)>,
 ) -> Result<ScimJson, ApiError> {
-    resources()
+    resources(&ctx)
         .find(|resource| resource.name == name)
         .map(|resource| ScimJson::ok(resource.resource_type_json(&ctx.base_url)))
         .ok_or_else(|| ApiError::NotFound(format!("no resource type {name:?}")))
@@ -76,7 +76,9 @@ pub async fn schemas(
     query: Query<Vec<(String, String)>>,
 ) -> Result<ScimJson, ApiError> {
     refuse_filter(&Params::from_query(query))?;
-    let schemas = all_schemas().map(|s| s.to_json(&ctx.base_url)).collect();
+    let schemas = all_schemas(&ctx)
+        .map(|s| s.to_json(&ctx.base_url))
+        .collect();
     Ok(ScimJson::ok(list_of(schemas)))
 }
 
@@ -84,22 +86,26 @@ pub async fn schema(
     ctx: ScimContext,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<ScimJson, ApiError> {
-    all_schemas()
+    all_schemas(&ctx)
         .find(|schema| schema.id == id)
         .map(|schema| ScimJson::ok(schema.to_json(&ctx.base_url)))
         .ok_or_else(|| ApiError::NotFound(format!("no schema {id:?}")))
 }
 
-/// The resource types rollcall serves.
-fn resources() -> impl Iterator<Item = &'static ResourceSchema> {
-    [user_resource(), group_resource(), role_resource()].into_iter()
+/// The resource types the workspace is served: Users and Groups, and Roles when the workspace
+/// publishes them.
+fn resources(ctx: &ScimContext) -> impl Iterator<Item = &'static ResourceSchema> + Clone {
+    let roles = ctx.workspace.role_discovery.then(role_resource);
+    [user_resource(), group_resource()].into_iter().chain(roles)
 }
 
 /// Every schema of every resource type: the core schemas, then the extensions.
-fn all_schemas() -> impl Iterator<Item = &'static Schema> {
-    resources()
+fn all_schemas(ctx: &ScimContext) -> impl Iterator<Item = &'static Schema> {
+    let resources = resources(ctx);
+    resources
+        .clone()
         .map(|resource| &resource.core)
-        .chain(resources().flat_map(|resource| resource.extensions.iter()))
+        .chain(resources.flat_map(|resource| resource.extensions.iter()))
 }
 
 /// RFC 7644 §4: a filter on a discovery endpoint SHOULD be answered with 403.

@@ -23,6 +23,7 @@ pub async fn list_roles(
     ctx: ScimContext,
     query: Query<Vec<(String, String)>>,
 ) -> Result<ScimJson, ApiError> {
+    published(&ctx)?;
     let params = Params::from_query(query);
     if params.get("filter").is_some() {
         return Err(ApiError::Forbidden(
@@ -39,6 +40,7 @@ pub async fn get_role(
     ctx: ScimContext,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<ScimJson, ApiError> {
+    published(&ctx)?;
     ROLES
         .iter()
         .find(|(name, _)| *name == id)
@@ -48,6 +50,18 @@ pub async fn get_role(
                 "no role {id:?}; the roles are Admin, Member and Observer"
             ))
         })
+}
+
+/// `/Roles` exists for a workspace only when its operator publishes it.
+fn published(ctx: &ScimContext) -> Result<(), ApiError> {
+    if ctx.workspace.role_discovery {
+        return Ok(());
+    }
+    Err(ApiError::NotFound(format!(
+        "this workspace does not publish its roles; the operator can with `rollcall workspace \
+         update {} --role-discovery true`",
+        ctx.workspace.id
+    )))
 }
 
 fn render(ctx: &ScimContext, (name, description): (&str, &str)) -> Value {

@@ -102,6 +102,7 @@ impl TestApp {
             invitation_only: true,
             username_format,
             default_role: Role::Member,
+            role_discovery: false,
         };
         let now = start_time();
         let workspace = operator::create_workspace(self.store.as_ref(), new, now)

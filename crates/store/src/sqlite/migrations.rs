@@ -18,7 +18,8 @@ const MIGRATIONS: &[&str] = &[
         scim_enabled    INTEGER NOT NULL,
         username_format TEXT NOT NULL,
         default_role    TEXT NOT NULL,
-        created_at      INTEGER NOT NULL
+        created_at      INTEGER NOT NULL,
+        role_discovery  INTEGER NOT NULL DEFAULT 0
     ) STRICT;
 
     CREATE TABLE scim_tokens (

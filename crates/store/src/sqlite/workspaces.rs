@@ -11,11 +11,12 @@ use crate::model::Workspace;
 use crate::store::WorkspaceChange;
 
 const COLUMNS: &str =
-    "id, name, plan, invitation_only, scim_enabled, username_format, default_role, created_at";
+    "id, name, plan, invitation_only, scim_enabled, username_format, default_role, created_at,
+     role_discovery";
 
 pub fn insert(conn: &Connection, workspace: &Workspace) -> Result<(), StoreError> {
     conn.execute(
-        &format!("INSERT INTO workspaces ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        &format!("INSERT INTO workspaces ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             workspace.id.as_str(),
             workspace.name,
@@ -25,6 +26,7 @@ pub fn insert(conn: &Connection, workspace: &Workspace) -> Result<(), StoreError
             workspace.username_format.as_str(),
             workspace.default_role.as_str(),
             to_millis(workspace.created_at),
+            workspace.role_discovery,
         ],
     )?;
     Ok(())
@@ -57,7 +59,7 @@ pub fn update(
     change(&mut workspace).map_err(StoreError::Refused)?;
     conn.execute(
         "UPDATE workspaces SET name = ?2, plan = ?3, invitation_only = ?4, scim_enabled = ?5,
-             username_format = ?6, default_role = ?7
+             username_format = ?6, default_role = ?7, role_discovery = ?8
          WHERE id = ?1",
         params![
             id.as_str(),
@@ -67,6 +69,7 @@ pub fn update(
             workspace.scim_enabled,
             workspace.username_format.as_str(),
             workspace.default_role.as_str(),
+            workspace.role_discovery,
         ],
     )?;
     if workspace.default_role != default_before {
@@ -86,6 +89,7 @@ struct RawWorkspace {
     username_format: String,
     default_role: String,
     created_at: i64,
+    role_discovery: bool,
 }
 
 impl RawWorkspace {
@@ -99,6 +103,7 @@ impl RawWorkspace {
             username_format: row.get(5)?,
             default_role: row.get(6)?,
             created_at: row.get(7)?,
+            role_discovery: row.get(8)?,
         })
     }
 
@@ -111,6 +116,7 @@ impl RawWorkspace {
             scim_enabled: self.scim_enabled,
             username_format: parse_column("username_format", &self.username_format)?,
             default_role: parse_column("default_role", &self.default_role)?,
+            role_discovery: self.role_discovery,
             created_at: from_millis(self.created_at)?,
         })
     }

@@ -121,6 +121,7 @@ async fn check_case(
             scim_enabled: true,
             username_format: UsernameFormat::Any,
             default_role: Role::Member,
+            role_discovery: false,
             created_at: at(0),
         })
         .await

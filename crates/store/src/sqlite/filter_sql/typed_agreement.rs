@@ -57,6 +57,7 @@ fn sql_and_the_evaluator_agree_on_every_attribute_type() {
         scim_enabled: true,
         username_format: UsernameFormat::Any,
         default_role: Role::Member,
+        role_discovery: false,
         created_at: DateTime::from_timestamp_millis(0).expect("the epoch"),
     }));
     created.unwrap();
