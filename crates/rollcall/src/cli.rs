@@ -2,6 +2,7 @@
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
+use rollcall_scim::schema::{AttributeType, CustomAttribute, WORKSPACE_USER_SCHEMA};
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_server::clock::{Clock, SystemClock};
 use rollcall_server::operator::{self, NewWorkspace, WorkspaceUpdate};
@@ -50,6 +51,9 @@ pub enum Command {
     /// Map IdP groups to roles.
     #[command(subcommand)]
     Rolemap(RolemapCommand),
+    /// Add attributes of the workspace's own to its User schema.
+    #[command(subcommand)]
+    Extension(ExtensionCommand),
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +163,34 @@ pub enum RolemapCommand {
         workspace_id: String,
         #[arg(long)]
         group: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExtensionCommand {
+    /// Add an attribute to the workspace's User extension.
+    Add {
+        workspace_id: String,
+        #[arg(long)]
+        name: String,
+        /// string, boolean, integer, decimal, dateTime, reference or binary.
+        #[arg(long = "type", default_value = "string", value_parser = parse_type)]
+        kind: AttributeType,
+        #[arg(long)]
+        multi_valued: bool,
+        #[arg(long)]
+        required: bool,
+        /// The only values accepted, comma-separated (string attributes).
+        #[arg(long, value_delimiter = ',')]
+        canonical: Vec<String>,
+    },
+    /// List the workspace's custom attributes.
+    List { workspace_id: String },
+    /// Remove a custom attribute from the schema.
+    Remove {
+        workspace_id: String,
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -304,6 +336,70 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Extension(ExtensionCommand::Add {
+            workspace_id,
+            name,
+            kind,
+            multi_valued,
+            required,
+            canonical,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let attribute = CustomAttribute {
+                name,
+                kind,
+                multi_valued,
+                required,
+                canonical_values: canonical.into_iter().filter(|v| !v.is_empty()).collect(),
+            };
+            let added = operator::add_custom_attribute(store, &workspace, attribute).await?;
+            output::print(
+                json,
+                json!({
+                    "workspace_id": workspace.as_str(),
+                    "schema": WORKSPACE_USER_SCHEMA,
+                    "attribute": output::custom_attribute(&added),
+                }),
+                || {
+                    format!(
+                        "added {} ({}) to {WORKSPACE_USER_SCHEMA}",
+                        added.name,
+                        added.kind.name()
+                    )
+                },
+            );
+            Ok(())
+        }
+        Command::Extension(ExtensionCommand::List { workspace_id }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let attributes = operator::list_custom_attributes(store, &workspace).await?;
+            let list: Vec<_> = attributes.iter().map(output::custom_attribute).collect();
+            output::print(
+                json,
+                json!({"schema": WORKSPACE_USER_SCHEMA, "attributes": list}),
+                || {
+                    if attributes.is_empty() {
+                        return "no custom attributes".to_owned();
+                    }
+                    attributes
+                        .iter()
+                        .map(|a| format!("{}  {}", a.name, a.kind.name()))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            );
+            Ok(())
+        }
+        Command::Extension(ExtensionCommand::Remove { workspace_id, name }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            operator::remove_custom_attribute(store, &workspace, &name).await?;
+            output::print(
+                json,
+                json!({"workspace_id": workspace.as_str(), "name": name, "removed": true}),
+                || format!("removed {name:?}"),
+            );
+            Ok(())
+        }
         Command::User(UserCommand::SetRole {
             workspace_id,
             user_id,
@@ -339,6 +435,15 @@ fn parse_format(text: &str) -> Result<UsernameFormat, String> {
 fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
         .map_err(|()| format!("{text:?} is not a role; use Owner, Admin, Member or Observer"))
+}
+
+fn parse_type(text: &str) -> Result<AttributeType, String> {
+    AttributeType::from_name(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a type; use string, boolean, integer, decimal, dateTime, reference \
+             or binary"
+        )
+    })
 }
 
 fn parse_bool(text: &str) -> Result<bool, String> {

@@ -1,6 +1,7 @@
 //! What the CLI prints: one JSON object with `--json`, a short human line otherwise.
 
 use chrono::{DateTime, Utc};
+use rollcall_scim::schema::CustomAttribute;
 use rollcall_server::operator::{IssuedToken, base_path};
 use rollcall_store::{TokenRecord, Workspace, WorkspaceId};
 use serde_json::{Value, json};
@@ -132,6 +133,16 @@ pub fn tokens(json: bool, tokens: &[TokenRecord]) {
             .collect::<Vec<_>>()
             .join("\n")
     });
+}
+
+pub fn custom_attribute(attribute: &CustomAttribute) -> Value {
+    json!({
+        "name": attribute.name,
+        "type": attribute.kind.name(),
+        "multi_valued": attribute.multi_valued,
+        "required": attribute.required,
+        "canonical_values": attribute.canonical_values,
+    })
 }
 
 fn timestamp(at: DateTime<Utc>) -> String {

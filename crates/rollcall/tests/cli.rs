@@ -222,6 +222,41 @@ fn workspace_scim_and_token_commands_follow_the_contract() {
             .contains("maps no group")
     );
 
+    // The workspace's own User extension.
+    let ext = "urn:rollcall:params:scim:schemas:extension:workspace:2.0:User";
+    assert_eq!(
+        cli.json(&[
+            "extension",
+            "add",
+            &id,
+            "--name",
+            "clearance",
+            "--canonical",
+            "Public,Secret",
+            "--required",
+        ]),
+        json!({
+            "workspace_id": id,
+            "schema": ext,
+            "attribute": {
+                "name": "clearance", "type": "string", "multi_valued": false, "required": true,
+                "canonical_values": ["Public", "Secret"]
+            }
+        })
+    );
+    assert_eq!(
+        cli.json(&["extension", "list", &id])["attributes"][0]["name"],
+        "clearance"
+    );
+    assert!(
+        cli.refused(&["extension", "add", &id, "--name", "x", "--type", "complex"])
+            .contains("not complex ones")
+    );
+    assert_eq!(
+        cli.json(&["extension", "remove", &id, "--name", "clearance"]),
+        json!({"workspace_id": id, "name": "clearance", "removed": true})
+    );
+
     let disabled = cli.json(&["scim", "disable", &id]);
     assert_eq!(disabled["scim_enabled"], false);
     cli.json(&["workspace", "update", &id, "--invitation-only", "false"]);

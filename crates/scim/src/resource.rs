@@ -71,9 +71,11 @@ pub fn check_required(body: &Value, schema: &ResourceSchema) -> Result<(), Error
     };
     check(body.as_object(), &schema.core.attributes, "")?;
     for extension in &schema.extensions {
-        // A required attribute of an extension is required only when the extension is used.
-        if let Some(fields) = body.get(&extension.id).and_then(Value::as_object) {
-            check(Some(fields), &extension.attributes, &extension.id)?;
+        // A standard extension's required attributes bind only when the extension is used; a
+        // workspace's own extension is part of every user of the workspace.
+        let fields = body.get(&extension.id).and_then(Value::as_object);
+        if fields.is_some() || extension.id == crate::schema::WORKSPACE_USER_SCHEMA {
+            check(fields, &extension.attributes, &extension.id)?;
         }
     }
     Ok(())

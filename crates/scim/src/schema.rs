@@ -299,7 +299,12 @@ impl ResourceSchema {
         let extensions: Vec<Value> = self
             .extensions
             .iter()
-            .map(|s| json!({"schema": s.id, "required": false}))
+            .map(|s| {
+                // An extension is required when one of its attributes is.
+                let required =
+                    s.id == WORKSPACE_USER_SCHEMA && s.attributes.iter().any(|a| a.required);
+                json!({"schema": s.id, "required": required})
+            })
             .collect();
         let mut out = json!({
             "schemas": [RESOURCE_TYPE],
@@ -377,6 +382,98 @@ pub fn user_resource() -> &'static ResourceSchema {
         core: user_schema(),
         extensions: vec![enterprise_user_schema()],
     })
+}
+
+/// The URN of a workspace's own User extension, whose attributes the operator registers.
+pub const WORKSPACE_USER_SCHEMA: &str =
+    "urn:rollcall:params:scim:schemas:extension:workspace:2.0:User";
+
+/// An attribute an operator adds to a workspace's User extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAttribute {
+    pub name: String,
+    pub kind: AttributeType,
+    pub multi_valued: bool,
+    pub required: bool,
+    /// When not empty, the only values accepted (compared case-insensitively).
+    pub canonical_values: Vec<String>,
+}
+
+impl CustomAttribute {
+    /// Checks the name against RFC 7643 §2.1 (`ALPHA *(nameChar)`) and the type against the
+    /// simple types a custom attribute may have.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut chars = self.name.chars();
+        let valid_name = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(format!(
+                "{:?} is not an attribute name: start with a letter, then letters, digits, - or _",
+                self.name
+            ));
+        }
+        if self.kind == AttributeType::Complex {
+            return Err("custom attributes are simple values, not complex ones".to_owned());
+        }
+        if !self.canonical_values.is_empty() && self.kind != AttributeType::String {
+            return Err("canonical values apply to string attributes only".to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl AttributeType {
+    /// The RFC 7643 §2.3 name of the type.
+    pub fn name(self) -> &'static str {
+        type_name(self)
+    }
+
+    /// Reads an RFC 7643 §2.3 type name, case-insensitively.
+    pub fn from_name(name: &str) -> Option<AttributeType> {
+        use AttributeType::*;
+        [
+            String, Boolean, Decimal, Integer, DateTime, Binary, Reference, Complex,
+        ]
+        .into_iter()
+        .find(|kind| type_name(*kind).eq_ignore_ascii_case(name))
+    }
+}
+
+/// The User resource type of a workspace: the standard one, plus the workspace's own extension
+/// when the operator registered attributes.
+pub fn workspace_user_resource(custom: &[CustomAttribute]) -> ResourceSchema {
+    let mut resource = user_resource().clone();
+    if custom.is_empty() {
+        return resource;
+    }
+    let attributes = custom
+        .iter()
+        .map(|custom| {
+            let mut attribute = Attribute::new(
+                &custom.name,
+                custom.kind,
+                "An attribute of this workspace, registered by its operator",
+            );
+            attribute.multi_valued = custom.multi_valued;
+            attribute.required = custom.required;
+            attribute.case_exact = matches!(
+                custom.kind,
+                AttributeType::Reference | AttributeType::Binary
+            );
+            if !custom.canonical_values.is_empty() {
+                attribute.canonical_values = custom.canonical_values.clone();
+                attribute.closed_values = true;
+            }
+            attribute
+        })
+        .collect();
+    resource.extensions.push(Schema {
+        id: WORKSPACE_USER_SCHEMA.to_owned(),
+        name: "WorkspaceUser".to_owned(),
+        description: "The attributes this workspace adds to its users".to_owned(),
+        attributes,
+    });
+    resource
 }
 
 /// The Group resource type (RFC 7643 §4.2). `displayName` is unique per workspace.

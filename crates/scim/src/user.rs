@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::resource::{self, get_ci, parse_boolean};
-use crate::schema::{ASSIGNABLE_ROLES, user_resource};
+use crate::schema::{ASSIGNABLE_ROLES, ResourceSchema, user_resource};
 
 /// A member's role in the workspace, highest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -139,6 +139,16 @@ pub fn prepare_user(
     policy: &UserPolicy,
     current_role: Option<Role>,
 ) -> Result<PreparedUser, Error> {
+    prepare_user_with(input, policy, current_role, user_resource())
+}
+
+/// [`prepare_user`] against a workspace's own User schema (with its custom extension).
+pub fn prepare_user_with(
+    input: &Value,
+    policy: &UserPolicy,
+    current_role: Option<Role>,
+    schema: &ResourceSchema,
+) -> Result<PreparedUser, Error> {
     let Value::Object(fields) = input else {
         return Err(Error::InvalidSyntax(
             "the request body must be a JSON object".to_owned(),
@@ -150,9 +160,7 @@ pub fn prepare_user(
     let sent_role = sent_role(fields)?;
     let mut without_role = fields.clone();
     without_role.retain(|key, _| !key.eq_ignore_ascii_case("role"));
-    let Value::Object(mut body) =
-        resource::normalize(&Value::Object(without_role), user_resource())?
-    else {
+    let Value::Object(mut body) = resource::normalize(&Value::Object(without_role), schema)? else {
         return Err(Error::InvalidSyntax(
             "the user must be a JSON object".to_owned(),
         ));
@@ -193,7 +201,7 @@ pub fn prepare_user(
     );
     set_in_schema_order(&mut body, "role", Value::String(role.as_str().to_owned()));
     let body = Value::Object(body);
-    resource::check_required(&body, user_resource())?;
+    resource::check_required(&body, schema)?;
 
     Ok(PreparedUser {
         body,

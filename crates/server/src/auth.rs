@@ -6,11 +6,13 @@
 //! gets 403.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
 use chrono::Duration;
+use rollcall_scim::schema::{ResourceSchema, user_resource, workspace_user_resource};
 use rollcall_store::{TokenId, Workspace, WorkspaceId};
 
 use crate::app::AppState;
@@ -28,6 +30,21 @@ pub struct ScimContext {
     pub token: TokenId,
     /// `https://host/integrations/scim/{workspace_id}`, the prefix of every `meta.location`.
     pub base_url: String,
+    /// The workspace's User schema: the standard one, or with the workspace's own extension.
+    pub user_schema: Arc<ResourceSchema>,
+}
+
+impl ScimContext {
+    /// Whether the workspace's User schema differs from the standard one.
+    pub fn has_custom_schema(&self) -> bool {
+        !Arc::ptr_eq(&self.user_schema, standard_user_schema())
+    }
+}
+
+/// The standard User schema, shared by every workspace without custom attributes.
+fn standard_user_schema() -> &'static Arc<ResourceSchema> {
+    static STANDARD: OnceLock<Arc<ResourceSchema>> = OnceLock::new();
+    STANDARD.get_or_init(|| Arc::new(user_resource().clone()))
 }
 
 impl FromRequestParts<AppState> for ScimContext {
@@ -87,10 +104,17 @@ impl FromRequestParts<AppState> for ScimContext {
             origin(parts, state),
             workspace.id
         );
+        let custom = state.store.list_custom_attributes(&workspace.id).await?;
+        let user_schema = if custom.is_empty() {
+            standard_user_schema().clone()
+        } else {
+            Arc::new(workspace_user_resource(&custom))
+        };
         Ok(ScimContext {
             workspace,
             token: token.id,
             base_url,
+            user_schema,
         })
     }
 }

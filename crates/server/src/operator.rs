@@ -6,6 +6,7 @@
 //! them. Refusals are one sentence a support engineer can act on.
 
 use chrono::{DateTime, Duration, Utc};
+use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
     Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord, UserRecord, Workspace,
@@ -357,6 +358,62 @@ pub async fn list_role_mappings(
         return Err(no_workspace(workspace));
     }
     Ok(store.list_role_mappings(workspace).await?)
+}
+
+/// Adds an attribute to the workspace's own User extension
+/// (`urn:rollcall:params:scim:schemas:extension:workspace:2.0:User`).
+pub async fn add_custom_attribute(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    attribute: CustomAttribute,
+) -> Result<CustomAttribute, OperatorError> {
+    attribute.validate().map_err(OperatorError::Refused)?;
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    match store
+        .add_custom_attribute(workspace, attribute.clone())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(workspace = %workspace, name = %attribute.name, "custom attribute added");
+            Ok(attribute)
+        }
+        Err(StoreError::Uniqueness { .. }) => Err(OperatorError::Refused(format!(
+            "workspace {workspace} already has an attribute named {:?}",
+            attribute.name
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn list_custom_attributes(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+) -> Result<Vec<CustomAttribute>, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    Ok(store.list_custom_attributes(workspace).await?)
+}
+
+/// Removes an attribute from the schema. Values users hold stay stored, unseen, and come back
+/// if an attribute of the same name is added again.
+pub async fn remove_custom_attribute(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    name: &str,
+) -> Result<(), OperatorError> {
+    match store.remove_custom_attribute(workspace, name).await {
+        Ok(()) => {
+            tracing::info!(workspace = %workspace, name = %name, "custom attribute removed");
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(OperatorError::NotFound(format!(
+            "workspace {workspace} has no custom attribute {name:?}"
+        ))),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// On an empty database, creates a workspace ready for an IdP: enterprise plan,

@@ -4,9 +4,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use rollcall_scim::filter::Filter;
 use rollcall_scim::group::MemberChange;
 use rollcall_scim::list::{CursorPosition, Page, Paging, SortSpec};
+use rollcall_scim::schema::ResourceSchema;
 use rollcall_scim::user::{Role, UsernameFormat};
 use serde_json::Value;
 
@@ -212,6 +215,8 @@ pub struct RoleMapping {
 /// A list request: the filter (already parsed), the order, and the page.
 #[derive(Debug, Clone)]
 pub struct UserQuery {
+    /// The workspace's User schema when it has custom attributes; `None` for the standard one.
+    pub schema: Option<Arc<ResourceSchema>>,
     pub filter: Option<Filter>,
     /// `None` lists in creation order.
     pub sort: Option<SortSpec>,
@@ -222,6 +227,7 @@ impl UserQuery {
     /// The first `count` users matching `filter`, in creation order.
     pub fn page(filter: Option<Filter>, page: Page) -> UserQuery {
         UserQuery {
+            schema: None,
             filter,
             sort: None,
             paging: Paging::Index(page),

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::Role;
 
 use crate::error::StoreError;
@@ -147,4 +148,23 @@ pub trait Store: Send + Sync + 'static {
         workspace: &WorkspaceId,
         users: &[ResourceId],
     ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError>;
+
+    // A workspace's own User extension.
+    /// Adds an attribute; `Uniqueness` when the name is taken (case-insensitively).
+    async fn add_custom_attribute(
+        &self,
+        workspace: &WorkspaceId,
+        attribute: CustomAttribute,
+    ) -> Result<(), StoreError>;
+    async fn list_custom_attributes(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<CustomAttribute>, StoreError>;
+    /// Removes an attribute from the schema; values users hold stay stored but are no longer
+    /// shown. `NotFound` when there is none of that name.
+    async fn remove_custom_attribute(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+    ) -> Result<(), StoreError>;
 }

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query};
 use rollcall_scim::list::{MAX_PAGE_SIZE, Page, list_response};
 use rollcall_scim::schema::{
-    ResourceSchema, SERVICE_PROVIDER_CONFIG, Schema, group_resource, role_resource, user_resource,
+    ResourceSchema, SERVICE_PROVIDER_CONFIG, Schema, group_resource, role_resource,
 };
 use serde_json::{Value, json};
 
@@ -94,13 +94,15 @@ pub async fn schema(
 
 /// The resource types the workspace is served: Users and Groups, and Roles when the workspace
 /// publishes them.
-fn resources(ctx: &ScimContext) -> impl Iterator<Item = &'static ResourceSchema> + Clone {
+fn resources(ctx: &ScimContext) -> impl Iterator<Item = &ResourceSchema> + Clone {
     let roles = ctx.workspace.role_discovery.then(role_resource);
-    [user_resource(), group_resource()].into_iter().chain(roles)
+    [ctx.user_schema.as_ref(), group_resource()]
+        .into_iter()
+        .chain(roles)
 }
 
 /// Every schema of every resource type: the core schemas, then the extensions.
-fn all_schemas(ctx: &ScimContext) -> impl Iterator<Item = &'static Schema> {
+fn all_schemas(ctx: &ScimContext) -> impl Iterator<Item = &Schema> {
     let resources = resources(ctx);
     resources
         .clone()

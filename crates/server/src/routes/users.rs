@@ -4,7 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rollcall_scim::schema::user_resource;
 use rollcall_store::UserRecord;
 
 use super::{Params, header_text};
@@ -148,7 +147,7 @@ async fn respond(
     params: &Params,
     status: StatusCode,
 ) -> Result<ScimJson, ApiError> {
-    let projection = params.projection(user_resource());
+    let projection = params.projection(users.schema());
     users
         .load_groups(std::slice::from_mut(record), &projection)
         .await?;

@@ -8,8 +8,8 @@ use rollcall_scim::filter::{check_filter, parse_filter};
 use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
-use rollcall_scim::schema::{ENTERPRISE_USER_SCHEMA, user_resource};
-use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user};
+use rollcall_scim::schema::{ENTERPRISE_USER_SCHEMA, ResourceSchema};
+use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user_with};
 use rollcall_store::{ResourceId, StoreError, UserQuery, UserRecord, UserWrite};
 use serde_json::Value;
 
@@ -30,7 +30,7 @@ pub struct Users<'a> {
 impl Users<'_> {
     /// RFC 7644 §3.3.
     pub async fn create(&self, body: &Value) -> Result<UserRecord, ApiError> {
-        let mut user = prepare_user(body, &self.policy(), None)?;
+        let mut user = prepare_user_with(body, &self.policy(), None, self.schema())?;
         self.resolve_manager(&mut user).await?;
         let id = ResourceId::generate();
         let write = UserWrite::new(user, self.state.clock.now());
@@ -60,8 +60,14 @@ impl Users<'_> {
         if_match: Option<&str>,
     ) -> Result<UserRecord, ApiError> {
         let policy = self.policy();
+        let schema = self.schema();
         self.update(id, if_match, |current| {
-            Ok(prepare_user(body, &policy, Some(current.role))?)
+            Ok(prepare_user_with(
+                body,
+                &policy,
+                Some(current.role),
+                schema,
+            )?)
         })
         .await
     }
@@ -75,6 +81,7 @@ impl Users<'_> {
     ) -> Result<UserRecord, ApiError> {
         let operations = parse_patch_request(body)?;
         let policy = self.policy();
+        let schema = self.schema();
         self.update(id, if_match, |current| {
             // The stored role is the effective one; leaving it out of the document means only
             // an operation that sets `role` counts as the IdP sending one.
@@ -82,8 +89,13 @@ impl Users<'_> {
             if let Value::Object(fields) = &mut document {
                 fields.remove("role");
             }
-            let patched = apply(&document, &operations, user_resource())?;
-            Ok(prepare_user(&patched, &policy, Some(current.role))?)
+            let patched = apply(&document, &operations, schema)?;
+            Ok(prepare_user_with(
+                &patched,
+                &policy,
+                Some(current.role),
+                schema,
+            )?)
         })
         .await
     }
@@ -112,7 +124,7 @@ impl Users<'_> {
         let filter = match request.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(text) => {
                 let filter = parse_filter(text)?;
-                check_filter(&filter, text, user_resource())?;
+                check_filter(&filter, text, self.schema())?;
                 Some(filter)
             }
             None => None,
@@ -123,10 +135,14 @@ impl Users<'_> {
         let sort = parse_sort(
             request.sort_by.as_deref(),
             request.sort_order.as_deref(),
-            user_resource(),
+            self.schema(),
         )?;
         let paging = Paging::from_request(request, sort.as_ref())?;
         let query = UserQuery {
+            schema: self
+                .ctx
+                .has_custom_schema()
+                .then(|| self.ctx.user_schema.clone()),
             filter,
             sort: sort.clone(),
             paging: paging.clone(),
@@ -137,7 +153,7 @@ impl Users<'_> {
             .list_users(&self.ctx.workspace.id, &query)
             .await?;
 
-        let projection = request.projection(user_resource());
+        let projection = request.projection(self.schema());
         let mut items = found.items;
         self.load_groups(&mut items, &projection).await?;
         let resources = items
@@ -192,7 +208,7 @@ impl Users<'_> {
     /// The response representation of a user.
     pub fn render(&self, record: &UserRecord, projection: &Projection) -> Value {
         render(
-            user_resource(),
+            self.schema(),
             record.id.as_str(),
             &record.body,
             &self.meta(record),
@@ -229,7 +245,7 @@ impl Users<'_> {
             check_if_match(if_match, &current)?;
             let mut user = build(&current)?;
             self.resolve_manager(&mut user).await?;
-            rollcall_scim::resource::check_immutable(&current.body, &user.body, user_resource())?;
+            rollcall_scim::resource::check_immutable(&current.body, &user.body, self.schema())?;
             if user.owner_role_kept {
                 tracing::info!(user = %current.id, "kept the Owner role; SCIM cannot change it");
             }
@@ -294,6 +310,11 @@ impl Users<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// The workspace's User schema.
+    pub fn schema(&self) -> &ResourceSchema {
+        &self.ctx.user_schema
     }
 
     fn policy(&self) -> UserPolicy {

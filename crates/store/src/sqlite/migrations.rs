@@ -99,7 +99,20 @@ const MIGRATIONS: &[&str] = &[
         group_name   TEXT NOT NULL,
         role         TEXT NOT NULL,
         PRIMARY KEY (workspace_id, group_key)
-    ) STRICT;",
+    ) STRICT;
+
+    -- The attributes of a workspace's own User extension, in the order they were added.
+    CREATE TABLE custom_attributes (
+        seq            INTEGER PRIMARY KEY,
+        workspace_id   TEXT NOT NULL REFERENCES workspaces(id),
+        name           TEXT NOT NULL,
+        name_key       TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        multi_valued   INTEGER NOT NULL,
+        required       INTEGER NOT NULL,
+        canonical      TEXT NOT NULL  -- a JSON array of strings
+    ) STRICT;
+    CREATE UNIQUE INDEX custom_attributes_name ON custom_attributes(workspace_id, name_key);",
 ];
 
 /// Brings the schema up to the latest version.

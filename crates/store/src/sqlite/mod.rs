@@ -7,6 +7,7 @@
 //! `busy_timeout`. Reads run on a small pool of connections on the blocking thread pool, and in
 //! WAL mode they never wait for the writer.
 
+mod custom;
 mod filter_sql;
 mod functions;
 mod groups;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::Role;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{Semaphore, oneshot};
@@ -300,6 +302,34 @@ impl Store for SqliteStore {
     ) -> Result<ListPage<UserRecord>, StoreError> {
         let (workspace, query) = (workspace.clone(), query.clone());
         self.read(move |conn| users::list(conn, &workspace, &query))
+            .await
+    }
+
+    async fn add_custom_attribute(
+        &self,
+        workspace: &WorkspaceId,
+        attribute: CustomAttribute,
+    ) -> Result<(), StoreError> {
+        let workspace = workspace.clone();
+        self.write(move |tx| custom::add(tx, &workspace, &attribute))
+            .await
+    }
+
+    async fn list_custom_attributes(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<CustomAttribute>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| custom::list(conn, &workspace)).await
+    }
+
+    async fn remove_custom_attribute(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let (workspace, name) = (workspace.clone(), name.to_owned());
+        self.write(move |tx| custom::remove(tx, &workspace, &name))
             .await
     }
 

@@ -166,7 +166,10 @@ pub fn list(
     // ?1 is the workspace id; the filter's own parameters follow it.
     let condition = match &query.filter {
         None => filter_sql::SqlFilter::everything(),
-        Some(filter) => filter_sql::translate(filter, 2),
+        Some(filter) => match &query.schema {
+            Some(schema) => filter_sql::translate_with(filter, schema, 2),
+            None => filter_sql::translate(filter, 2),
+        },
     };
     list_in_sql(conn, workspace, query, &condition)
 }
