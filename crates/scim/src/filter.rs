@@ -501,6 +501,8 @@ mod tests {
             ("a pr and (b pr and c pr)", "a pr and (b pr and c pr)"),
             ("((a pr))", "a pr"),
             ("NOT(a pr)", "not (a pr)"),
+            // Found by fuzzing: numbers must be read exactly to print back as they came.
+            ("a eq 3e97", "a eq 3e+97"),
             ("not (not (a pr))", "not (not (a pr))"),
             ("active eq TRUE", "active eq true"),
             ("x eq Null", "x eq null"),

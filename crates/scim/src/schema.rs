@@ -488,21 +488,31 @@ pub fn group_resource() -> &'static ResourceSchema {
     })
 }
 
+/// `id` (RFC 7643 §3.1): issued by the service provider, case-exact, always returned.
+fn id_attribute(resource: &str) -> Attribute {
+    Attribute::string(
+        "id",
+        &format!("Identifier of the {resource}, issued by the service provider"),
+    )
+    .case_exact()
+    .mutability(Mutability::ReadOnly)
+    .returned(Returned::Always)
+    .unique()
+}
+
+/// `externalId` (RFC 7643 §3.1): the client's own identifier, case-exact.
+fn external_id_attribute(resource: &str) -> Attribute {
+    Attribute::string(
+        "externalId",
+        &format!("Identifier of the {resource} in the identity provider"),
+    )
+    .case_exact()
+}
+
 fn group_schema() -> Schema {
     let attributes = vec![
-        Attribute::string(
-            "id",
-            "Identifier of the group, issued by the service provider",
-        )
-        .case_exact()
-        .mutability(Mutability::ReadOnly)
-        .returned(Returned::Always)
-        .unique(),
-        Attribute::string(
-            "externalId",
-            "Identifier of the group in the identity provider",
-        )
-        .case_exact(),
+        id_attribute("group"),
+        external_id_attribute("group"),
         Attribute::string(
             "displayName",
             "The group's name, unique in the workspace, case-insensitively",
@@ -620,19 +630,8 @@ fn user_schema() -> Schema {
     };
 
     let attributes = vec![
-        Attribute::string(
-            "id",
-            "Identifier of the user, issued by the service provider",
-        )
-        .case_exact()
-        .mutability(Mutability::ReadOnly)
-        .returned(Returned::Always)
-        .unique(),
-        Attribute::string(
-            "externalId",
-            "Identifier of the user in the identity provider",
-        )
-        .case_exact(),
+        id_attribute("user"),
+        external_id_attribute("user"),
         Attribute::string(
             "userName",
             "Unique in the workspace, case-insensitively; an email address unless the \
