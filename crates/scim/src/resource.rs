@@ -71,10 +71,9 @@ pub fn check_required(body: &Value, schema: &ResourceSchema) -> Result<(), Error
     };
     check(body.as_object(), &schema.core.attributes, "")?;
     for extension in &schema.extensions {
-        // A standard extension's required attributes bind only when the extension is used; a
-        // workspace's own extension is part of every user of the workspace.
+        // An optional extension's required attributes bind only when the extension is used.
         let fields = body.get(&extension.id).and_then(Value::as_object);
-        if fields.is_some() || extension.id == crate::schema::WORKSPACE_USER_SCHEMA {
+        if fields.is_some() || schema.required_extensions.contains(&extension.id) {
             check(fields, &extension.attributes, &extension.id)?;
         }
     }

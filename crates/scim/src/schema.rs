@@ -241,6 +241,10 @@ pub struct ResourceSchema {
     pub description: String,
     pub core: Schema,
     pub extensions: Vec<Schema>,
+    /// The URNs of the extensions every resource of the type has (RFC 7643 §6,
+    /// `schemaExtensions.required`); their required attributes bind even when a body leaves the
+    /// extension out.
+    pub required_extensions: Vec<String>,
 }
 
 /// Where an attribute path points, once resolved against a [`ResourceSchema`].
@@ -300,9 +304,7 @@ impl ResourceSchema {
             .extensions
             .iter()
             .map(|s| {
-                // An extension is required when one of its attributes is.
-                let required =
-                    s.id == WORKSPACE_USER_SCHEMA && s.attributes.iter().any(|a| a.required);
+                let required = self.required_extensions.contains(&s.id);
                 json!({"schema": s.id, "required": required})
             })
             .collect();
@@ -381,6 +383,7 @@ pub fn user_resource() -> &'static ResourceSchema {
         description: "A member of the workspace".to_owned(),
         core: user_schema(),
         extensions: vec![enterprise_user_schema()],
+        required_extensions: Vec::new(),
     })
 }
 
@@ -467,6 +470,12 @@ pub fn workspace_user_resource(custom: &[CustomAttribute]) -> ResourceSchema {
             attribute
         })
         .collect();
+    // The workspace's extension is required when one of its attributes is.
+    if custom.iter().any(|attribute| attribute.required) {
+        resource
+            .required_extensions
+            .push(WORKSPACE_USER_SCHEMA.to_owned());
+    }
     resource.extensions.push(Schema {
         id: WORKSPACE_USER_SCHEMA.to_owned(),
         name: "WorkspaceUser".to_owned(),
@@ -485,6 +494,7 @@ pub fn group_resource() -> &'static ResourceSchema {
         description: "A group of the workspace's members".to_owned(),
         core: group_schema(),
         extensions: Vec::new(),
+        required_extensions: Vec::new(),
     })
 }
 
@@ -578,6 +588,7 @@ pub fn role_resource() -> &'static ResourceSchema {
             ],
         },
         extensions: Vec::new(),
+        required_extensions: Vec::new(),
     })
 }
 
