@@ -415,7 +415,12 @@ fn apply_filtered(
         .map(|(index, _)| index)
         .collect();
     let result = update_matching(&mut items, &matching, op, filter, sub, value, path);
-    put_items(container, name, items);
+    if attribute.multi_valued {
+        put_items(container, name, items);
+    } else if let Some(single) = items.pop() {
+        // A single-valued complex attribute (`manager[value eq "id"]`) stays single.
+        container.insert(name.to_owned(), single);
+    }
     result
 }
 

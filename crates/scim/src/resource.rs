@@ -197,7 +197,9 @@ pub fn normalize_value(
         return Ok(None);
     }
     if !attribute.multi_valued {
-        if value.is_array() {
+        let single_complex = attribute.kind == AttributeType::Complex
+            && value.as_array().is_some_and(|items| items.len() == 1);
+        if value.is_array() && !single_complex {
             return Err(Error::invalid_value(
                 name,
                 "must be a single value, not an array",
@@ -252,6 +254,18 @@ fn normalize_single(
     }
     let normalized = match attribute.kind {
         AttributeType::Complex => {
+            // A bare value where a complex one with a `value` belongs is that value, as IdPs
+            // send a manager (`"manager": "id"`); a single-valued one sent as a list of one is
+            // its element.
+            let wrapped;
+            let value = match value {
+                Value::String(_) if attribute.sub_attribute("value").is_some() => {
+                    wrapped = serde_json::json!({"value": value});
+                    &wrapped
+                }
+                Value::Array(items) if !attribute.multi_valued && items.len() == 1 => &items[0],
+                other => other,
+            };
             let Value::Object(fields) = value else {
                 return Err(Error::invalid_value(name, "must be a JSON object"));
             };

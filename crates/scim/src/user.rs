@@ -252,8 +252,25 @@ fn role_from_roles(fields: &Map<String, Value>) -> Option<Role> {
             [only] => Some(only),
             _ => None,
         })?;
-    let role = entry.get("value")?.as_str()?.parse::<Role>().ok()?;
+    let role = role_value(entry.get("value")?)?;
     (role != Role::Owner).then_some(role)
+}
+
+/// A role named by a `roles` value: a plain name, or the JSON text of an app-role assignment
+/// (`{"value": "Admin", ...}` or a list of them) as Microsoft Entra ID can send it.
+fn role_value(value: &Value) -> Option<Role> {
+    match value {
+        Value::String(text) => match text.parse::<Role>() {
+            Ok(role) => Some(role),
+            Err(()) => match serde_json::from_str::<Value>(text) {
+                Ok(parsed @ (Value::Object(_) | Value::Array(_))) => role_value(&parsed),
+                _ => None,
+            },
+        },
+        Value::Object(fields) => role_value(get_ci(fields, "value")?),
+        Value::Array(items) => items.iter().find_map(role_value),
+        _ => None,
+    }
 }
 
 fn read_user_name(body: &Map<String, Value>, format: UsernameFormat) -> Result<String, Error> {

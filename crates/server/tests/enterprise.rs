@@ -129,3 +129,60 @@ async fn a_manager_of_another_workspace_is_refused_and_an_unknown_one_is_kept() 
         json!({"manager": {"value": "not-provisioned-yet"}})
     );
 }
+
+#[tokio::test]
+async fn entra_manager_and_app_role_forms_are_understood() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("acme").await;
+    let boss = app
+        .create_user(&tenant, json!({"userName": "boss@acme.com"}))
+        .await;
+    let other_boss = app
+        .create_user(&tenant, json!({"userName": "boss2@acme.com"}))
+        .await;
+    let id = app
+        .create_user(&tenant, json!({"userName": "w@acme.com"}))
+        .await;
+    let path = format!("/Users/{id}");
+    let manager_path = format!("{ENTERPRISE}:manager");
+    let patch = |operations: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+
+    // Entra sets the manager with the bare id, then replaces it with a list of one.
+    let body = patch(json!([{"op": "Add", "path": manager_path, "value": boss}]));
+    let reply = app.scim(&tenant, Method::PATCH, &path, Some(body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body[ENTERPRISE]["manager"]["value"], json!(boss));
+    let body =
+        patch(json!([{"op": "Replace", "path": manager_path, "value": [{"value": other_boss}]}]));
+    let reply = app.scim(&tenant, Method::PATCH, &path, Some(body)).await;
+    assert_eq!(
+        reply.body[ENTERPRISE]["manager"]["value"],
+        json!(other_boss)
+    );
+
+    // Removal by a value filter on the single-valued manager.
+    let body = patch(
+        json!([{"op": "Remove", "path": format!("{manager_path}[value eq \"{other_boss}\"]")}]),
+    );
+    let reply = app.scim(&tenant, Method::PATCH, &path, Some(body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body.get(ENTERPRISE), None);
+
+    // App-role assignments: a primary entry by value path, and a value that is JSON text.
+    let body = patch(
+        json!([{"op": "replace", "path": "roles[primary eq \"True\"].value", "value": "Admin"}]),
+    );
+    let reply = app.scim(&tenant, Method::PATCH, &path, Some(body)).await;
+    assert_eq!(reply.body["role"], "Admin");
+    assert_eq!(
+        reply.body["roles"],
+        json!([{"value": "Admin", "primary": true}])
+    );
+    let body = patch(json!([{"op": "Replace", "path": "roles", "value": [{
+        "primary": "True",
+        "type": "WindowsAzureActiveDirectoryRole",
+        "value": "{\"id\":\"8c3c2a5d\",\"value\":\"Observer\",\"displayName\":\"Observer\"}"
+    }]}]));
+    let reply = app.scim(&tenant, Method::PATCH, &path, Some(body)).await;
+    assert_eq!(reply.body["role"], "Observer");
+}
