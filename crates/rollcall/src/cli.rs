@@ -51,6 +51,9 @@ pub enum Command {
     /// Map IdP groups to roles.
     #[command(subcommand)]
     Rolemap(RolemapCommand),
+    /// Read a workspace's event feed.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Add attributes of the workspace's own to its User schema.
     #[command(subcommand)]
     Extension(ExtensionCommand),
@@ -163,6 +166,18 @@ pub enum RolemapCommand {
         workspace_id: String,
         #[arg(long)]
         group: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List events in commit order, after a cursor of an earlier read.
+    List {
+        workspace_id: String,
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
 }
 
@@ -334,6 +349,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 json!({"workspace_id": workspace.as_str(), "group": group, "removed": true}),
                 || format!("removed the mapping of {group:?}"),
             );
+            Ok(())
+        }
+        Command::Events(EventsCommand::List {
+            workspace_id,
+            after,
+            limit,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let events = operator::list_events(store, &workspace, after.as_deref(), limit).await?;
+            output::events(json, &events, after.as_deref());
             Ok(())
         }
         Command::Extension(ExtensionCommand::Add {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_server::operator::{IssuedToken, base_path};
-use rollcall_store::{TokenRecord, Workspace, WorkspaceId};
+use rollcall_store::{Event, TokenRecord, Workspace, WorkspaceId};
 use serde_json::{Value, json};
 
 /// Prints `value` as JSON, or the text `human` builds.
@@ -128,6 +128,47 @@ pub fn tokens(json: bool, tokens: &[TokenRecord]) {
                     } else {
                         ""
                     },
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+/// The feed page; `next_cursor` is where the next read starts (the last event's cursor, or the
+/// cursor read from when nothing new happened).
+pub fn events(json: bool, events: &[Event], after: Option<&str>) {
+    let list: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "cursor": e.cursor.to_string(),
+                "type": e.kind,
+                "occurred_at": timestamp(e.occurred_at),
+                "resource_id": e.resource_id,
+                "data": e.data,
+            })
+        })
+        .collect();
+    let next = events
+        .last()
+        .map(|e| e.cursor.to_string())
+        .or_else(|| after.map(str::to_owned))
+        .unwrap_or_else(|| "0".to_owned());
+    print(json, json!({"events": list, "next_cursor": next}), || {
+        if events.is_empty() {
+            return "no new events".to_owned();
+        }
+        events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}  {}  {}  {}",
+                    e.cursor,
+                    timestamp(e.occurred_at),
+                    e.kind,
+                    e.resource_id
                 )
             })
             .collect::<Vec<_>>()

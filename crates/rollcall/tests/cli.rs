@@ -373,6 +373,22 @@ fn serve_creates_a_first_workspace_and_the_cli_works_beside_it() {
     assert_eq!(status, 200);
     assert_eq!(read["role"], "Owner");
 
+    // The event feed, read with the CLI while the server runs.
+    let feed = cli.json(&["events", "list", &workspace, "--limit", "1"]);
+    assert_eq!(feed["events"][0]["type"], "user.created");
+    assert_eq!(feed["events"][0]["resource_id"], json!(user_id));
+    assert_eq!(feed["events"][0]["data"]["userName"], "first@example.com");
+    let cursor = feed["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(feed["events"][0]["cursor"], json!(cursor));
+    let rest = cli.json(&["events", "list", &workspace, "--after", &cursor]);
+    let kinds: Vec<&str> = rest["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["user.role_changed"]);
+
     // The first token was recorded as used, and its secret is not in the listing.
     let listed = cli.json(&["token", "list", &workspace]);
     assert!(listed["tokens"][0]["last_used_at"].is_string(), "{listed}");

@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
-    Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord, UserRecord, Workspace,
-    WorkspaceId,
+    Event, Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord, UserRecord,
+    Workspace, WorkspaceId,
 };
 
 use crate::secret::{Secret, generate_token};
@@ -414,6 +414,36 @@ pub async fn remove_custom_attribute(
         ))),
         Err(err) => Err(err.into()),
     }
+}
+
+/// The most events one read of the feed returns.
+pub const MAX_EVENTS_PER_READ: usize = 1000;
+
+/// Reads the workspace's event feed after `after` (a cursor of an earlier read; empty or `None`
+/// for the start).
+pub async fn list_events(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Event>, OperatorError> {
+    let after = match after.map(str::trim).filter(|a| !a.is_empty()) {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                OperatorError::Refused(format!(
+                    "{text:?} is not a cursor of this feed; use a cursor an earlier read returned"
+                ))
+            })?,
+    };
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    let limit = limit.clamp(1, MAX_EVENTS_PER_READ);
+    Ok(store.list_events(workspace, after, limit).await?)
 }
 
 /// On an empty database, creates a workspace ready for an IdP: enterprise plan,

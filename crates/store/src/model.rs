@@ -204,6 +204,19 @@ pub struct GroupQuery {
     pub with_members: bool,
 }
 
+/// One change in a workspace's event feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Where the feed stands after this event; pass it back to read what follows.
+    pub cursor: i64,
+    pub id: String,
+    /// `user.created`, `group.member_added`, ...
+    pub kind: String,
+    pub resource_id: String,
+    pub data: Value,
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// One entry of a workspace's group-to-role map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleMapping {

@@ -8,8 +8,8 @@ use rollcall_scim::user::Role;
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping, TokenRecord,
-    UserQuery, UserRecord, UserWrite, Workspace,
+    Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
+    TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -73,8 +73,12 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<UserRecord, StoreError>;
     /// Deletes a user; `NotFound` when it does not exist in the workspace.
-    async fn delete_user(&self, workspace: &WorkspaceId, id: &ResourceId)
-    -> Result<(), StoreError>;
+    async fn delete_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ResourceId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// The workspace a user id belongs to, whichever it is. Used only to refuse references to
     /// another workspace's users; never to read them.
     async fn user_workspace(&self, id: &ResourceId) -> Result<Option<WorkspaceId>, StoreError>;
@@ -167,4 +171,13 @@ pub trait Store: Send + Sync + 'static {
         workspace: &WorkspaceId,
         name: &str,
     ) -> Result<(), StoreError>;
+
+    // The event feed.
+    /// Events after `after` (0 for the start), oldest first, at most `limit`.
+    async fn list_events(
+        &self,
+        workspace: &WorkspaceId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError>;
 }

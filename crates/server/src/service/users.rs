@@ -107,7 +107,7 @@ impl Users<'_> {
         match self
             .state
             .store
-            .delete_user(&self.ctx.workspace.id, &record.id)
+            .delete_user(&self.ctx.workspace.id, &record.id, self.state.clock.now())
             .await
         {
             Ok(()) => {

@@ -14,7 +14,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
 
-use super::{from_millis, roles, to_millis};
+use super::{events, from_millis, roles, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};
@@ -47,6 +47,17 @@ pub fn insert(
     .map_err(unique_display_name)?;
     let seq = conn.last_insert_rowid();
     let added = add_members(conn, workspace, seq, members)?;
+    events::record(
+        conn,
+        workspace,
+        "group.created",
+        id.as_str(),
+        &group.body,
+        at,
+    )?;
+    for user in &added {
+        record_member(conn, workspace, id, "group.member_added", *user, at)?;
+    }
     if roles::is_mapped(conn, workspace, &fold_case(&group.display_name))? {
         roles::recompute(conn, workspace, &added, at, true)?;
     }
@@ -116,14 +127,37 @@ pub fn update(
         .map_err(unique_display_name)?;
     }
     let mut touched = Vec::new();
+    let mut member_events = Vec::new();
     for change in &update.members {
-        touched.extend(apply_change(conn, workspace, seq, change)?);
+        let delta = apply_change(conn, workspace, seq, change)?;
+        member_events.extend(delta.added.iter().map(|user| ("group.member_added", *user)));
+        member_events.extend(
+            delta
+                .removed
+                .iter()
+                .map(|user| ("group.member_removed", *user)),
+        );
+        touched.extend(delta.added);
+        touched.extend(delta.removed);
     }
     if update.document.is_some() || !touched.is_empty() {
         conn.execute(
             "UPDATE groups SET version = version + 1, updated_at = ?2 WHERE seq = ?1",
             params![seq, to_millis(update.at)],
         )?;
+    }
+    if let Some(document) = &update.document {
+        events::record(
+            conn,
+            workspace,
+            "group.updated",
+            id.as_str(),
+            &document.body,
+            update.at,
+        )?;
+    }
+    for (kind, user) in member_events {
+        record_member(conn, workspace, id, kind, user, update.at)?;
     }
 
     // Roles follow the map: members who came or went, or all of them after a rename.
@@ -145,21 +179,24 @@ pub fn delete(
     id: &ResourceId,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let found: Option<(i64, String)> = conn
+    let found: Option<(i64, String, String)> = conn
         .prepare_cached(
-            "SELECT seq, display_name_key FROM groups WHERE workspace_id = ?1 AND id = ?2",
+            "SELECT seq, display_name_key, display_name FROM groups
+             WHERE workspace_id = ?1 AND id = ?2",
         )?
         .query_row([workspace.as_str(), id.as_str()], |row| {
-            Ok((row.get(0)?, row.get(1)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })
         .optional()?;
-    let (seq, key) = found.ok_or(StoreError::NotFound)?;
+    let (seq, key, display_name) = found.ok_or(StoreError::NotFound)?;
     let members = if roles::is_mapped(conn, workspace, &key)? {
         member_seqs(conn, seq)?
     } else {
         Vec::new()
     };
     conn.execute("DELETE FROM groups WHERE seq = ?1", [seq])?;
+    let data = json!({"displayName": display_name});
+    events::record(conn, workspace, "group.deleted", id.as_str(), &data, at)?;
     roles::recompute(conn, workspace, &members, at, true)
 }
 
@@ -220,15 +257,25 @@ pub fn groups_of_users(
     Ok(out)
 }
 
-/// Applies one membership change; returns the row keys of the users who joined or left.
+/// The users (row keys) who joined and left a group in one change.
+#[derive(Debug, Default)]
+struct Delta {
+    added: Vec<i64>,
+    removed: Vec<i64>,
+}
+
+/// Applies one membership change.
 fn apply_change(
     conn: &Connection,
     workspace: &WorkspaceId,
     seq: i64,
     change: &MemberChange,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Delta, StoreError> {
     match change {
-        MemberChange::Add(ids) => add_members(conn, workspace, seq, ids),
+        MemberChange::Add(ids) => Ok(Delta {
+            added: add_members(conn, workspace, seq, ids)?,
+            removed: Vec::new(),
+        }),
         MemberChange::Remove(ids) => {
             let mut find =
                 conn.prepare_cached("SELECT seq FROM users WHERE workspace_id = ?1 AND id = ?2")?;
@@ -239,7 +286,10 @@ fn apply_change(
                     .optional()?;
                 users.extend(user);
             }
-            remove_members(conn, seq, &users)
+            Ok(Delta {
+                added: Vec::new(),
+                removed: remove_members(conn, seq, &users)?,
+            })
         }
         MemberChange::RemoveMatching(filter) => {
             let attribute = group_resource()
@@ -264,11 +314,28 @@ fn apply_change(
                 .copied()
                 .filter(|user| !wanted.contains(user))
                 .collect();
-            let mut touched = remove_members(conn, seq, &leaving)?;
-            touched.extend(insert_members(conn, seq, &wanted)?);
-            Ok(touched)
+            Ok(Delta {
+                removed: remove_members(conn, seq, &leaving)?,
+                added: insert_members(conn, seq, &wanted)?,
+            })
         }
     }
+}
+
+/// Records a `group.member_added` or `group.member_removed` event for one user.
+fn record_member(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    group: &ResourceId,
+    kind: &str,
+    user_seq: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let user: String = conn
+        .prepare_cached("SELECT id FROM users WHERE seq = ?1")?
+        .query_row([user_seq], |row| row.get(0))?;
+    let data = json!({"group": group.as_str(), "user": user});
+    events::record(conn, workspace, kind, group.as_str(), &data, at)
 }
 
 fn add_members(

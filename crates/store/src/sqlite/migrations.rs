@@ -112,7 +112,19 @@ const MIGRATIONS: &[&str] = &[
         required       INTEGER NOT NULL,
         canonical      TEXT NOT NULL  -- a JSON array of strings
     ) STRICT;
-    CREATE UNIQUE INDEX custom_attributes_name ON custom_attributes(workspace_id, name_key);",
+    CREATE UNIQUE INDEX custom_attributes_name ON custom_attributes(workspace_id, name_key);
+
+    -- The event feed; seq is the cursor and, with one writer, the commit order.
+    CREATE TABLE events (
+        seq          INTEGER PRIMARY KEY,
+        id           TEXT NOT NULL UNIQUE,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+        type         TEXT NOT NULL,
+        resource_id  TEXT NOT NULL,
+        data         TEXT NOT NULL,
+        occurred_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX events_workspace ON events(workspace_id, seq);",
 ];
 
 /// Brings the schema up to the latest version.

@@ -8,6 +8,7 @@
 //! WAL mode they never wait for the writer.
 
 mod custom;
+mod events;
 mod filter_sql;
 mod functions;
 mod groups;
@@ -33,8 +34,8 @@ use tokio::sync::{Semaphore, oneshot};
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping, TokenRecord,
-    UserQuery, UserRecord, UserWrite, Workspace,
+    Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
+    TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -284,9 +285,10 @@ impl Store for SqliteStore {
         &self,
         workspace: &WorkspaceId,
         id: &ResourceId,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (workspace, id) = (workspace.clone(), id.clone());
-        self.write(move |tx| users::delete(tx, &workspace, &id))
+        self.write(move |tx| users::delete(tx, &workspace, &id, at))
             .await
     }
 
@@ -302,6 +304,17 @@ impl Store for SqliteStore {
     ) -> Result<ListPage<UserRecord>, StoreError> {
         let (workspace, query) = (workspace.clone(), query.clone());
         self.read(move |conn| users::list(conn, &workspace, &query))
+            .await
+    }
+
+    async fn list_events(
+        &self,
+        workspace: &WorkspaceId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| events::list(conn, &workspace, after, limit))
             .await
     }
 

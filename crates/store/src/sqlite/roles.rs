@@ -12,10 +12,10 @@ use rollcall_scim::user::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use super::{parse_column, to_millis};
+use super::{parse_column, to_millis, users};
 use crate::error::StoreError;
 use crate::fold_case;
-use crate::ids::WorkspaceId;
+use crate::ids::{ResourceId, WorkspaceId};
 use crate::model::RoleMapping;
 
 /// Brings the effective role of the users with row keys `seqs` up to date. With
@@ -87,6 +87,21 @@ pub fn recompute(
             to_millis(at),
             i64::from(bump_version),
         ])?;
+        // A change the caller's own write made is recorded by that write; one that groups, the
+        // map or the default made is recorded here.
+        if bump_version {
+            let id: String = conn
+                .prepare_cached("SELECT id FROM users WHERE seq = ?1")?
+                .query_row([seq], |row| row.get(0))?;
+            users::role_changed(
+                conn,
+                workspace,
+                &ResourceId::new(id),
+                current,
+                effective,
+                at,
+            )?;
+        }
     }
     Ok(())
 }

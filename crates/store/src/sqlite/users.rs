@@ -7,7 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::Value;
 
-use super::{filter_sql, roles, sort};
+use super::{events, filter_sql, roles, sort};
 use super::{from_millis, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
@@ -50,7 +50,16 @@ pub fn insert(
     let seq = conn.last_insert_rowid();
     write_emails(conn, workspace, seq, &user.emails)?;
     roles::recompute(conn, workspace, &[seq], user.at, false)?;
-    get(conn, workspace, id)?.ok_or(StoreError::NotFound)
+    let record = get(conn, workspace, id)?.ok_or(StoreError::NotFound)?;
+    events::record(
+        conn,
+        workspace,
+        "user.created",
+        id.as_str(),
+        &record.body,
+        user.at,
+    )?;
+    Ok(record)
 }
 
 pub fn get(
@@ -73,6 +82,7 @@ pub fn replace(
     expected_version: i64,
     user: &UserWrite,
 ) -> Result<UserRecord, StoreError> {
+    let before = get(conn, workspace, id)?;
     let body = serde_json::to_string(&user.body)?;
     let updated = conn
         .execute(
@@ -104,7 +114,56 @@ pub fn replace(
     let seq = seq_of(conn, workspace, id)?;
     write_emails(conn, workspace, seq, &user.emails)?;
     roles::recompute(conn, workspace, &[seq], user.at, false)?;
-    get(conn, workspace, id)?.ok_or(StoreError::NotFound)
+    let after = get(conn, workspace, id)?.ok_or(StoreError::NotFound)?;
+    if let Some(before) = before {
+        record_changes(conn, workspace, &before, &after, user.at)?;
+    }
+    Ok(after)
+}
+
+/// The events of one user write: deactivation or reactivation, a new role, and any other
+/// change of the document as `user.updated`.
+fn record_changes(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    before: &UserRecord,
+    after: &UserRecord,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = after.id.as_str();
+    match (before.active, after.active) {
+        (true, false) => events::record(conn, workspace, "user.deactivated", id, &after.body, at)?,
+        (false, true) => events::record(conn, workspace, "user.reactivated", id, &after.body, at)?,
+        _ => {}
+    }
+    if before.role != after.role {
+        role_changed(conn, workspace, &after.id, before.role, after.role, at)?;
+    }
+    let rest = |body: &Value| {
+        let mut body = body.clone();
+        if let Value::Object(fields) = &mut body {
+            fields.remove("active");
+            fields.remove("role");
+        }
+        body
+    };
+    if rest(&before.body) != rest(&after.body) {
+        events::record(conn, workspace, "user.updated", id, &after.body, at)?;
+    }
+    Ok(())
+}
+
+/// Records `user.role_changed` with the role before and after.
+pub fn role_changed(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    id: &ResourceId,
+    from: Role,
+    to: Role,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let data = serde_json::json!({"from": from.as_str(), "to": to.as_str()});
+    events::record(conn, workspace, "user.role_changed", id.as_str(), &data, at)
 }
 
 /// The operator's role change: Owner is set as is; any other role becomes the user's IdP-level
@@ -140,22 +199,27 @@ pub fn set_role(
     )?;
     let seq = seq_of(conn, workspace, id)?;
     roles::recompute(conn, workspace, &[seq], at, false)?;
-    get(conn, workspace, id)?.ok_or(StoreError::NotFound)
+    let after = get(conn, workspace, id)?.ok_or(StoreError::NotFound)?;
+    if record.role != after.role {
+        role_changed(conn, workspace, id, record.role, after.role, at)?;
+    }
+    Ok(after)
 }
 
+/// Deletes a user; its memberships go with it (`user.deleted` stands for them in the feed).
 pub fn delete(
     conn: &Connection,
     workspace: &WorkspaceId,
     id: &ResourceId,
+    at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let deleted = conn.execute(
+    let record = get(conn, workspace, id)?.ok_or(StoreError::NotFound)?;
+    conn.execute(
         "DELETE FROM users WHERE workspace_id = ?1 AND id = ?2",
         [workspace.as_str(), id.as_str()],
     )?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    let data = serde_json::json!({"userName": record.body.get("userName")});
+    events::record(conn, workspace, "user.deleted", id.as_str(), &data, at)
 }
 
 pub fn list(
