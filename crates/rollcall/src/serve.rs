@@ -60,7 +60,8 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.map(Arc::from),
     };
     tracing::info!(%address, "rollcall listening");
-    axum::serve(listener, app(state))
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;

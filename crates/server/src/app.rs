@@ -10,6 +10,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rollcall_store::Store;
+use tower::ServiceExt;
+use tower::util::MapRequest;
 use tracing::Instrument;
 
 use crate::clock::Clock;
@@ -29,8 +31,45 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
 }
 
+/// The whole HTTP service: the router behind path normalization.
+pub type App = MapRequest<Router, fn(Request) -> Request>;
+
 /// Builds the whole HTTP service.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState) -> App {
+    let normalize: fn(Request) -> Request = normalize_path;
+    router(state).map_request(normalize)
+}
+
+/// IdP admins paste base URLs with a trailing slash, so requests arrive as `.../WS//Users` or
+/// `.../Users/`. Empty path segments are dropped before routing, so both reach `/Users`.
+fn normalize_path(mut request: Request) -> Request {
+    let path = request.uri().path();
+    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        return request;
+    }
+    let mut normalized: String = path
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .flat_map(|segment| ["/", segment])
+        .collect();
+    if normalized.is_empty() {
+        normalized.push('/');
+    }
+    if let Some(query) = request.uri().query() {
+        normalized = format!("{normalized}?{query}");
+    }
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(path_and_query) = normalized.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+/// The routes, fallbacks and middleware.
+fn router(state: AppState) -> Router {
     let scim = Router::new()
         .route("/Users", get(users::list_users).post(users::create_user))
         .route("/Users/.search", post(search::search_users))

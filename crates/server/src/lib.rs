@@ -27,4 +27,4 @@ pub mod routes;
 pub mod secret;
 pub mod service;
 
-pub use app::{AppState, app};
+pub use app::{App, AppState, app};

@@ -612,3 +612,35 @@ async fn paging_follows_start_index_and_count_in_creation_order() {
     assert_eq!(reply.body["itemsPerPage"], 2);
     assert_eq!(reply.body["Resources"][0]["userName"], "u3@acme.com");
 }
+
+#[tokio::test]
+async fn a_base_url_pasted_with_a_trailing_slash_still_works() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("acme").await;
+    let token = Some(tenant.token.as_str());
+    let body = json!({"userName": "slash@acme.com"});
+    let reply = app
+        .send(
+            Method::POST,
+            &format!("{}//Users", tenant.base()),
+            token,
+            Some(body),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let reply = app
+        .send(
+            Method::GET,
+            &format!(
+                "{}/Users/?filter=userName%20eq%20%22slash%40acme.com%22",
+                tenant.base()
+            ),
+            token,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["totalResults"], 1);
+}

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use chrono::{DateTime, Utc};
@@ -31,7 +30,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
-    pub router: Router,
+    pub router: rollcall_server::App,
 }
 
 /// A workspace with SCIM enabled and its token.
