@@ -577,24 +577,27 @@ fn same_value(old: &Value, new: &Value) -> bool {
 }
 
 fn remove_indexes(items: &mut Vec<Value>, indexes: &[usize], sub: Option<&str>) {
-    match sub {
-        Some(sub) => {
-            for &index in indexes {
-                if let Some(Value::Object(fields)) = items.get_mut(index) {
-                    fields.remove(sub);
+    // Removing a sub-attribute leaves the element, unless it was the element's `value` (the
+    // other sub-attributes only describe it) or nothing is left.
+    let mut gone = Vec::new();
+    for &index in indexes {
+        match (sub, items.get_mut(index)) {
+            (Some(sub), Some(Value::Object(fields))) => {
+                fields.remove(sub);
+                if sub == "value" || fields.is_empty() {
+                    gone.push(index);
                 }
             }
-            items.retain(|item| item.as_object().is_none_or(|fields| !fields.is_empty()));
-        }
-        None => {
-            let mut index = 0;
-            items.retain(|_| {
-                let keep = !indexes.contains(&index);
-                index += 1;
-                keep
-            });
+            (None, Some(_)) => gone.push(index),
+            _ => {}
         }
     }
+    let mut index = 0;
+    items.retain(|_| {
+        let keep = !gone.contains(&index);
+        index += 1;
+        keep
+    });
 }
 
 fn set_sub_everywhere(

@@ -217,6 +217,29 @@ pub fn prepare_user_with(
     })
 }
 
+/// Removes the seed attributes that hold their derived value (an `email` equal to the primary
+/// address or the userName, a `displayName` equal to the one built from `name` or the
+/// userName), so that after a PATCH they are derived again from what changed. A value the IdP
+/// set to something else stays.
+pub fn strip_derived(body: &mut Value) {
+    let Value::Object(fields) = body else {
+        return;
+    };
+    let user_name = fields
+        .get("userName")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let email = primary_email(fields).or_else(|| user_name.clone());
+    if email.is_some() && fields.get("email").and_then(Value::as_str) == email.as_deref() {
+        fields.remove("email");
+    }
+    let display = name_for_display(fields).or(user_name);
+    if display.is_some() && fields.get("displayName").and_then(Value::as_str) == display.as_deref()
+    {
+        fields.remove("displayName");
+    }
+}
+
 /// Reads the role a client sent: the `role` attribute, else a recognisable entry of `roles`
 /// (Microsoft Entra ID's app-role form), else nothing.
 fn sent_role(fields: &Map<String, Value>) -> Result<Option<Role>, Error> {

@@ -644,3 +644,81 @@ async fn a_base_url_pasted_with_a_trailing_slash_still_works() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["totalResults"], 1);
 }
+
+#[tokio::test]
+async fn derived_email_and_display_name_follow_a_patch_but_sent_ones_stay() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("acme").await;
+    let patch = |operations: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+
+    // Entra renames a user that has no emails: email and displayName follow userName.
+    let bare = app
+        .create_user(&tenant, json!({"userName": "a@contoso.com"}))
+        .await;
+    let body = patch(json!([{"op": "Replace", "path": "userName", "value": "b@contoso.com"}]));
+    let reply = app
+        .scim(
+            &tenant,
+            Method::PATCH,
+            &format!("/Users/{bare}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        (
+            &reply.body["userName"],
+            &reply.body["email"],
+            &reply.body["displayName"]
+        ),
+        (
+            &json!("b@contoso.com"),
+            &json!("b@contoso.com"),
+            &json!("b@contoso.com")
+        )
+    );
+
+    // A displayName built from name follows the name; removing the work email falls back.
+    let named = app
+        .create_user(
+            &tenant,
+            json!({
+                "userName": "c@contoso.com",
+                "name": {"givenName": "C", "familyName": "D"},
+                "emails": [{"type": "work", "value": "cd@contoso.com", "primary": true}]
+            }),
+        )
+        .await;
+    let body = patch(json!([
+        {"op": "Replace", "path": "name.familyName", "value": "E"},
+        {"op": "Remove", "path": "emails[type eq \"work\"].value"}
+    ]));
+    let reply = app
+        .scim(
+            &tenant,
+            Method::PATCH,
+            &format!("/Users/{named}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(reply.body["displayName"], "C E");
+    assert_eq!(reply.body.get("emails"), None);
+    assert_eq!(reply.body["email"], "c@contoso.com");
+
+    // A displayName the IdP chose stays when the name changes.
+    let chosen = app
+        .create_user(
+            &tenant,
+            json!({"userName": "f@contoso.com", "displayName": "Boss", "name": {"givenName": "F"}}),
+        )
+        .await;
+    let body = patch(json!([{"op": "Replace", "path": "name.givenName", "value": "G"}]));
+    let reply = app
+        .scim(
+            &tenant,
+            Method::PATCH,
+            &format!("/Users/{chosen}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(reply.body["displayName"], "Boss");
+}

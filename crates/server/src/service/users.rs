@@ -9,7 +9,7 @@ use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
 use rollcall_scim::schema::{ENTERPRISE_USER_SCHEMA, ResourceSchema};
-use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user_with};
+use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user_with, strip_derived};
 use rollcall_store::{ResourceId, StoreError, UserQuery, UserRecord, UserWrite};
 use serde_json::Value;
 
@@ -89,6 +89,8 @@ impl Users<'_> {
             if let Value::Object(fields) = &mut document {
                 fields.remove("role");
             }
+            // Derived seed attributes are derived again from what the operations change.
+            strip_derived(&mut document);
             let patched = apply(&document, &operations, schema)?;
             Ok(prepare_user_with(
                 &patched,
