@@ -64,6 +64,11 @@ async fn the_full_grammar_selects_the_right_users() {
             vec!["ada", "bob", "cyd"],
         ),
         (r#"emails.primary eq "True""#, vec!["ada"]),
+        // Microsoft Entra ID's form for matching on the work email.
+        (
+            r#"emails[type eq "work"].value eq "ADA@example.com""#,
+            vec!["ada"],
+        ),
     ];
     for (filter, expected) in cases {
         let reply = app

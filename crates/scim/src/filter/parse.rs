@@ -194,17 +194,26 @@ impl<'a> Parser<'a> {
         if self.peek() == Some('[') {
             let filter = self.bracketed_filter(&path)?;
             if self.peek() == Some('.') {
-                // `emails[type eq "work"].value` is a PATCH path, not a filter.
-                return Err(self.error(
-                    self.pos,
-                    "unexpected \".\" after a value path: a filter compares sub-attributes \
-                     inside the brackets, as in emails[type eq \"work\" and value co \"@x.org\"]",
-                ));
+                // Microsoft Entra ID sends `emails[type eq "work"].value eq "x"`, which the RFC
+                // 7644 grammar has no rule for. It means an element that matches the filter and
+                // whose sub-attribute passes the test: `emails[type eq "work" and value eq "x"]`.
+                self.pos += 1;
+                let (sub, end) = scan_attr_name(self.input, self.pos)?;
+                let test_at = self.pos;
+                self.pos = end;
+                let test = self.comparison(test_at, AttrPath::new(sub))?;
+                let both = self.node(start, Filter::And(Box::new(filter), Box::new(test)))?;
+                let filter = Box::new(both);
+                return self.node(start, Filter::ValuePath { path, filter });
             }
             let filter = Box::new(filter);
             return self.node(start, Filter::ValuePath { path, filter });
         }
+        self.comparison(start, path)
+    }
 
+    /// `"pr"` or `compareOp compValue` after `path`, which started at `start`.
+    fn comparison(&mut self, start: usize, path: AttrPath) -> Result<Filter, Error> {
         self.skip_whitespace();
         let op_at = self.pos;
         let op_end = self.word_end(op_at);
@@ -615,6 +624,19 @@ mod tests {
     }
 
     #[test]
+    fn a_sub_attribute_after_a_value_path_joins_the_filter() {
+        // The form Microsoft Entra ID sends when it matches users on their work email.
+        assert_eq!(
+            parse_filter(r#"emails[type eq "work"].value eq "x@y.com""#),
+            parse_filter(r#"emails[type eq "work" and value eq "x@y.com"]"#)
+        );
+        assert_eq!(
+            parse_filter(r#"emails[primary eq true].value pr"#),
+            parse_filter(r#"emails[primary eq true and value pr]"#)
+        );
+    }
+
+    #[test]
     fn reports_what_was_expected_and_where() {
         let op_message = "expected a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le) or \
                           pr, found";
@@ -751,13 +773,6 @@ mod tests {
                 14,
                 "a value filter applies to a multi-valued attribute, not to the sub-attribute \
                  \"givenName\""
-                    .to_owned(),
-            ),
-            (
-                r#"emails[type eq "work"].value eq "x""#,
-                22,
-                "unexpected \".\" after a value path: a filter compares sub-attributes inside \
-                 the brackets, as in emails[type eq \"work\" and value co \"@x.org\"]"
                     .to_owned(),
             ),
             (
