@@ -47,6 +47,73 @@ pub fn normalize(input: &Value, schema: &ResourceSchema) -> Result<Value, Error>
     Ok(Value::Object(out))
 }
 
+/// Refuses attributes the schema does not define, so that an IdP whose mapping sends one hears
+/// about it instead of seeing it dropped. `schemas`, `id` and `meta` are the envelope and pass.
+pub fn check_known(input: &Value, schema: &ResourceSchema) -> Result<(), Error> {
+    let Value::Object(fields) = input else {
+        return Ok(());
+    };
+    for (key, value) in fields {
+        if ["schemas", "id", "meta"]
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k))
+        {
+            continue;
+        }
+        if let Some(extension) = schema.extension(key) {
+            if let Value::Object(ext_fields) = value {
+                for (name, ext_value) in ext_fields {
+                    if name.eq_ignore_ascii_case("schemas") {
+                        continue;
+                    }
+                    let attribute = extension.attribute(name).ok_or_else(|| {
+                        unknown(&format!("{}:{name}", extension.id), &extension.name)
+                    })?;
+                    check_known_subs(ext_value, attribute, &format!("{}:{name}", extension.id))?;
+                }
+            }
+            continue;
+        }
+        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+            return Err(Error::InvalidSyntax(format!(
+                "{key} is not a schema of the {} resource; /Schemas lists the ones it has",
+                schema.name
+            )));
+        }
+        let attribute = schema
+            .core
+            .attribute(key)
+            .ok_or_else(|| unknown(key, &schema.core.name))?;
+        check_known_subs(value, attribute, key)?;
+    }
+    Ok(())
+}
+
+fn check_known_subs(value: &Value, attribute: &Attribute, name: &str) -> Result<(), Error> {
+    if attribute.kind != AttributeType::Complex || attribute.mutability == Mutability::ReadOnly {
+        return Ok(());
+    }
+    let objects: Vec<&Map<String, Value>> = match value {
+        Value::Object(fields) => vec![fields],
+        Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    };
+    for fields in objects {
+        for key in fields.keys() {
+            if attribute.sub_attribute(key).is_none() {
+                return Err(unknown(&format!("{name}.{key}"), &attribute.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown(name: &str, schema: &str) -> Error {
+    Error::InvalidSyntax(format!(
+        "{name} is not an attribute of {schema}; /Schemas lists the attributes rollcall keeps"
+    ))
+}
+
 /// RFC 7643 §7: every attribute the schema marks `required` has a value.
 ///
 /// Runs on the stored form, after a resource type has filled what it derives, so that an

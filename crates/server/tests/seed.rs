@@ -722,3 +722,41 @@ async fn derived_email_and_display_name_follow_a_patch_but_sent_ones_stay() {
         .await;
     assert_eq!(reply.body["displayName"], "Boss");
 }
+
+#[tokio::test]
+async fn attributes_rollcall_does_not_keep_are_refused_not_dropped() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("acme").await;
+    let cases = [
+        (
+            "/Users",
+            json!({"userName": "u@acme.com", "shoeSize": 44}),
+            "shoeSize is not an attribute of User; /Schemas lists the attributes rollcall keeps",
+        ),
+        (
+            "/Users",
+            json!({"userName": "u@acme.com", "name": {"givenName": "U", "nick": "x"}}),
+            "name.nick is not an attribute of name; /Schemas lists the attributes rollcall keeps",
+        ),
+        (
+            "/Users",
+            json!({"userName": "u@acme.com", "urn:example:params:scim:schemas:extension:hr:2.0:User": {"level": 3}}),
+            "urn:example:params:scim:schemas:extension:hr:2.0:User is not a schema of the User \
+             resource; /Schemas lists the ones it has",
+        ),
+        (
+            "/Groups",
+            json!({"displayName": "G", "owner": "x"}),
+            "owner is not an attribute of Group; /Schemas lists the attributes rollcall keeps",
+        ),
+    ];
+    for (path, body, detail) in cases {
+        let reply = app.scim(&tenant, Method::POST, path, Some(body)).await;
+        assert_eq!(
+            reply.body,
+            error_body(400, Some("invalidSyntax"), detail),
+            "{path}"
+        );
+    }
+    assert_eq!(app.user_count(&tenant).await, 0);
+}

@@ -9,6 +9,7 @@ use rollcall_scim::group::{MemberChange, prepare_group, split_patch, validate};
 use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
+use rollcall_scim::resource::check_known;
 use rollcall_scim::schema::group_resource;
 use rollcall_store::{GroupQuery, GroupRecord, GroupUpdate, GroupWrite, ResourceId, StoreError};
 use serde_json::{Value, json};
@@ -30,6 +31,7 @@ pub struct Groups<'a> {
 impl Groups<'_> {
     /// RFC 7644 §3.3.
     pub async fn create(&self, body: &Value) -> Result<GroupRecord, ApiError> {
+        check_known(body, group_resource())?;
         let (group, members) = prepare_group(body)?;
         let id = ResourceId::generate();
         let record = self
@@ -65,6 +67,7 @@ impl Groups<'_> {
         if_match: Option<&str>,
         with_members: bool,
     ) -> Result<GroupRecord, ApiError> {
+        check_known(body, group_resource())?;
         let (group, members) = prepare_group(body)?;
         let current = self.get(id, false).await?;
         super::check_if_match(if_match, current.version, "group")?;

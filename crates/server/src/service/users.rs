@@ -8,6 +8,7 @@ use rollcall_scim::filter::{check_filter, parse_filter};
 use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
+use rollcall_scim::resource::check_known;
 use rollcall_scim::schema::{ENTERPRISE_USER_SCHEMA, ResourceSchema};
 use rollcall_scim::user::{PreparedUser, UserPolicy, prepare_user_with, strip_derived};
 use rollcall_store::{ResourceId, StoreError, UserQuery, UserRecord, UserWrite};
@@ -30,6 +31,7 @@ pub struct Users<'a> {
 impl Users<'_> {
     /// RFC 7644 §3.3.
     pub async fn create(&self, body: &Value) -> Result<UserRecord, ApiError> {
+        check_known(body, self.schema())?;
         let mut user = prepare_user_with(body, &self.policy(), None, self.schema())?;
         self.resolve_manager(&mut user).await?;
         let id = ResourceId::generate();
@@ -59,6 +61,7 @@ impl Users<'_> {
         body: &Value,
         if_match: Option<&str>,
     ) -> Result<UserRecord, ApiError> {
+        check_known(body, self.schema())?;
         let policy = self.policy();
         let schema = self.schema();
         self.update(id, if_match, |current| {
