@@ -1,4 +1,5 @@
-//! Recorded IdP request sequences, replayed against rollcall.
+//! Recorded IdP request sequences, replayed against a rollcall server listening on a socket
+//! on 127.0.0.1, so each request crosses HTTP as the IdP's would.
 //!
 //! Each file of `tests/replays/` is one scenario of one identity provider: the workspace it
 //! needs and the requests the IdP sends, in order, each with the answer it expects. A step
@@ -154,7 +155,8 @@ async fn run(file: &str) {
         "{file}: idp and description must not be empty"
     );
 
-    let app = TestApp::new().await;
+    // A real server on a socket: the requests cross HTTP as the IdP's do.
+    let app = TestApp::serving().await;
     let format = match replay.workspace.username_format {
         Format::Email => UsernameFormat::Email,
         Format::Any => UsernameFormat::Any,

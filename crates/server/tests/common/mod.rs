@@ -31,6 +31,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
     pub router: rollcall_server::App,
+    /// Set by [`TestApp::serving`]: requests then go over a real socket to this address.
+    pub server: Option<std::net::SocketAddr>,
 }
 
 /// A workspace with SCIM enabled and its token.
@@ -82,7 +84,21 @@ impl TestApp {
             store,
             clock,
             router: app(state),
+            server: None,
         }
+    }
+
+    /// An app served on a real socket on 127.0.0.1, so that requests cross HTTP as an IdP's do.
+    pub async fn serving() -> TestApp {
+        let mut app = TestApp::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        app.server = Some(listener.local_addr().unwrap());
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(app.router.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, service).await.unwrap();
+        });
+        app
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
@@ -149,6 +165,9 @@ impl TestApp {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        if let Some(address) = self.server {
+            return send_http(address, method, uri, token, body, headers).await;
+        }
         let mut request = Request::builder()
             .method(method)
             .uri(uri)
@@ -224,4 +243,65 @@ pub fn error_body(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
         body["scimType"] = Value::String(scim_type.to_owned());
     }
     body
+}
+
+/// One HTTP/1.1 request over a fresh connection (`Connection: close`), read to its end.
+async fn send_http(
+    address: std::net::SocketAddr,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut head =
+        format!("{method} {uri} HTTP/1.1\r\nHost: scim.example.com\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    if !body.is_empty() {
+        head.push_str("Content-Type: application/scim+json\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let payload = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut header_map = HeaderMap::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            header_map.append(
+                axum::http::HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
+                value.trim().parse().unwrap(),
+            );
+        }
+    }
+    let body = if payload.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(payload)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(payload)))
+    };
+    Reply {
+        status: StatusCode::from_u16(status).unwrap(),
+        headers: header_map,
+        body,
+    }
 }
