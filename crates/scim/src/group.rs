@@ -5,10 +5,13 @@
 //! therefore splits every write into the document change (validated like any resource) and a
 //! list of [`MemberChange`]s, in the order the request makes them.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::filter::{CompValue, CompareOp, Filter};
+use crate::limits::MAX_MEMBERS_PER_OPERATION;
 use crate::patch::{PatchOpKind, PatchOperation};
 use crate::path::PatchPath;
 use crate::resource::{self, get_ci};
@@ -196,7 +199,14 @@ pub fn member_ids(value: &Value) -> Result<Vec<String>, Error> {
         Value::Null => Vec::new(),
         single => vec![single],
     };
+    if items.len() > MAX_MEMBERS_PER_OPERATION {
+        return Err(Error::TooMany(format!(
+            "one operation may name {MAX_MEMBERS_PER_OPERATION} members; this one names {}",
+            items.len()
+        )));
+    }
     let mut ids: Vec<String> = Vec::with_capacity(items.len());
+    let mut seen = HashSet::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let id = match item {
             Value::Object(fields) => get_ci(fields, "value").and_then(Value::as_str),
@@ -208,7 +218,7 @@ pub fn member_ids(value: &Value) -> Result<Vec<String>, Error> {
                 "must be an object with the member's id in \"value\"",
             ));
         };
-        if !ids.iter().any(|known| known == id) {
+        if seen.insert(id) {
             ids.push(id.to_owned());
         }
     }
@@ -288,6 +298,20 @@ mod tests {
         assert_eq!(
             document[0].value,
             Some(json!({"id": "g1", "displayName": "New"}))
+        );
+    }
+
+    #[test]
+    fn one_operation_names_at_most_the_member_limit() {
+        let members: Vec<Value> = (0..=crate::limits::MAX_MEMBERS_PER_OPERATION)
+            .map(|n| json!({"value": n.to_string()}))
+            .collect();
+        let err = member_ids(&Value::Array(members)).unwrap_err();
+        assert_eq!(
+            err,
+            Error::TooMany(
+                "one operation may name 100000 members; this one names 100001".to_owned()
+            )
         );
     }
 

@@ -14,6 +14,7 @@
 //! - [`list`]: query parameters, `SearchRequest` and the `ListResponse` message.
 //! - [`bulk`]: the `BulkRequest` message and `bulkId` references (RFC 7644 §3.7).
 //! - [`resource`]: schema-driven validation of any resource body.
+//! - [`limits`]: the sizes one request may reach.
 //! - [`error`]: the core's error type and the SCIM Error message.
 //!
 //! Functions here take and return `serde_json::Value` documents in their stored form (canonical
@@ -23,6 +24,7 @@ pub mod bulk;
 pub mod error;
 pub mod filter;
 pub mod group;
+pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod path;

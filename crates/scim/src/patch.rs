@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::filter::{self, CompValue, CompareOp, Filter};
+use crate::limits::MAX_PATCH_OPERATIONS;
 use crate::path::{PatchPath, parse_patch_path};
 use crate::resource::{get_ci, parse_boolean};
 use crate::schema::{Attribute, AttributeType, Mutability, PATCH_OP, ResourceSchema};
@@ -55,6 +56,12 @@ pub fn parse_patch_request(body: &Value) -> Result<Vec<PatchOperation>, Error> {
             "a PatchOp message needs an \"Operations\" array".to_owned(),
         ));
     };
+    if operations.len() > MAX_PATCH_OPERATIONS {
+        return Err(Error::TooMany(format!(
+            "a PATCH may carry {MAX_PATCH_OPERATIONS} operations; this one has {}",
+            operations.len()
+        )));
+    }
     operations
         .iter()
         .enumerate()

@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::limits::MAX_VALUES;
 use crate::schema::{Attribute, AttributeType, Mutability, ResourceSchema, Schema};
 
 /// Validates a client's resource body against `schema` and returns it in stored form.
@@ -280,6 +281,12 @@ pub fn normalize_value(
         Value::Array(items) => items.iter().collect(),
         other => vec![other],
     };
+    if items.len() > MAX_VALUES {
+        return Err(Error::TooMany(format!(
+            "{name} may hold {MAX_VALUES} values; this one has {}",
+            items.len()
+        )));
+    }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         if let Some(item) = normalize_single(item, attribute, name)?

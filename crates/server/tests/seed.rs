@@ -760,3 +760,52 @@ async fn attributes_rollcall_does_not_keep_are_refused_not_dropped() {
     }
     assert_eq!(app.user_count(&tenant).await, 0);
 }
+
+#[tokio::test]
+async fn requests_beyond_the_limits_are_too_many_and_change_nothing() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("acme").await;
+    let id = app
+        .create_user(&tenant, json!({"userName": "l@acme.com"}))
+        .await;
+
+    let operations: Vec<serde_json::Value> = (0..1001)
+        .map(|_| json!({"op": "replace", "path": "title", "value": "x"}))
+        .collect();
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": operations
+    });
+    let reply = app
+        .scim(&tenant, Method::PATCH, &format!("/Users/{id}"), Some(body))
+        .await;
+    assert_eq!(
+        reply.body,
+        error_body(
+            400,
+            Some("tooMany"),
+            "a PATCH may carry 1000 operations; this one has 1001"
+        )
+    );
+
+    let emails: Vec<serde_json::Value> = (0..1001)
+        .map(|n| json!({"value": format!("{n}@acme.com")}))
+        .collect();
+    let reply = app
+        .scim(
+            &tenant,
+            Method::POST,
+            "/Users",
+            Some(json!({"userName": "m@acme.com", "emails": emails})),
+        )
+        .await;
+    assert_eq!(
+        reply.body,
+        error_body(
+            400,
+            Some("tooMany"),
+            "emails may hold 1000 values; this one has 1001"
+        )
+    );
+    assert_eq!(app.user_count(&tenant).await, 1);
+}

@@ -5,6 +5,8 @@
 //! other's members. Every member id is checked to be a user of the same workspace inside the
 //! transaction; one unknown id rolls the whole change back.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rollcall_scim::filter::{self, CompValue, CompareOp, Filter};
 use rollcall_scim::group::MemberChange;
@@ -308,11 +310,13 @@ fn apply_change(
         }
         MemberChange::Replace(ids) => {
             let wanted = user_seqs(conn, workspace, ids)?;
+            // Sets, so that replacing a 100,000-member list stays linear.
+            let wanted_set: HashSet<i64> = wanted.iter().copied().collect();
             let current = member_seqs(conn, seq)?;
             let leaving: Vec<i64> = current
                 .iter()
                 .copied()
-                .filter(|user| !wanted.contains(user))
+                .filter(|user| !wanted_set.contains(user))
                 .collect();
             Ok(Delta {
                 removed: remove_members(conn, seq, &leaving)?,
@@ -392,12 +396,13 @@ fn user_seqs(
     let mut statement =
         conn.prepare_cached("SELECT seq FROM users WHERE workspace_id = ?1 AND id = ?2")?;
     let mut seqs = Vec::with_capacity(ids.len());
+    let mut seen = HashSet::with_capacity(ids.len());
     for id in ids {
         let seq: Option<i64> = statement
             .query_row([workspace.as_str(), id.as_str()], |row| row.get(0))
             .optional()?;
         let seq = seq.ok_or_else(|| StoreError::UnknownMember { id: id.clone() })?;
-        if !seqs.contains(&seq) {
+        if seen.insert(seq) {
             seqs.push(seq);
         }
     }
