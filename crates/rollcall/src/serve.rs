@@ -61,15 +61,33 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!(%address, "rollcall listening");
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server failed")?;
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    // In-flight requests get SHUTDOWN_GRACE to finish; a request still running then is cut
+    // off (its transaction, if any, either committed or rolls back; nothing half-written stays).
+    let deadline = async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => result.context("the server failed")?,
+        () = deadline => tracing::warn!(
+            grace_seconds = SHUTDOWN_GRACE.as_secs(),
+            "requests still running at the end of the shutdown grace period were cut off"
+        ),
+    }
     tracing::info!("rollcall stopped");
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server exits.
+/// How long in-flight requests may run after SIGTERM or Ctrl-C.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves on Ctrl-C or SIGTERM; the server then stops accepting connections and in-flight
+/// requests finish, within [`SHUTDOWN_GRACE`].
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -423,3 +423,26 @@ fn serve_creates_a_first_workspace_and_the_cli_works_beside_it() {
         .unwrap();
     assert_eq!(printed, "");
 }
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let cli = Cli::new();
+    let mut server = start_server(&cli);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "exit status {exit}");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
