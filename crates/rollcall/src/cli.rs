@@ -73,6 +73,14 @@ pub struct ServeArgs {
     /// Do not create a first workspace when the database has none.
     #[arg(long)]
     pub no_bootstrap: bool,
+
+    /// Requests per second each workspace may send, on each node.
+    #[arg(long, env = "ROLLCALL_RATE_PER_SECOND", default_value_t = rollcall_server::rate::DEFAULT_PER_SECOND)]
+    pub rate_per_second: u32,
+
+    /// How many requests a workspace may send at once above that rate.
+    #[arg(long, env = "ROLLCALL_RATE_BURST", default_value_t = rollcall_server::rate::DEFAULT_BURST)]
+    pub rate_burst: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use rollcall_server::clock::{Clock, SystemClock};
+use rollcall_server::rate::RateLimiter;
 use rollcall_server::{AppState, app, operator};
 use rollcall_store::Store;
 use tracing_subscriber::EnvFilter;
@@ -57,6 +58,7 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState {
         store,
         clock,
+        rate: Arc::new(RateLimiter::new(args.rate_per_second, args.rate_burst)),
         public_url: args.public_url.map(Arc::from),
     };
     tracing::info!(%address, "rollcall listening");

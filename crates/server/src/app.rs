@@ -26,6 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// Per-workspace request rates, checked after authentication.
+    pub rate: Arc<crate::rate::RateLimiter>,
     /// The public origin (`https://rollcall.example.com`) used in `meta.location`; when unset,
     /// the request's `Host` header is used with `http`.
     pub public_url: Option<Arc<str>>,

@@ -81,6 +81,12 @@ impl FromRequestParts<AppState> for ScimContext {
             .get_workspace(&workspace_id)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        // The rate applies to authenticated requests only, so bad tokens cannot use up a
+        // workspace's allowance.
+        state
+            .rate
+            .check(&workspace.id, state.clock.as_ref())
+            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
         if !workspace.scim_enabled {
             return Err(ApiError::Forbidden(
                 "SCIM provisioning is disabled for this workspace; ask the service's support to \

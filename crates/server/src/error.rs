@@ -47,6 +47,10 @@ pub enum ApiError {
     #[error("{0}")]
     PreconditionFailed(String),
 
+    /// The workspace sent more requests than its rate allows; retry after the seconds given.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
+
     /// A feature this server does not offer; listed as unsupported in `/ServiceProviderConfig`.
     #[error("{0}")]
     NotImplemented(String),
@@ -105,12 +109,24 @@ impl ApiError {
             ApiError::PayloadTooLarge(detail) => (S::PAYLOAD_TOO_LARGE, None, detail),
             ApiError::PreconditionFailed(detail) => (S::PRECONDITION_FAILED, None, detail),
             ApiError::NotImplemented(detail) => (S::NOT_IMPLEMENTED, None, detail),
+            ApiError::TooManyRequests { retry_after } => (
+                S::TOO_MANY_REQUESTS,
+                None,
+                format!(
+                    "this workspace sent more requests than its rate allows; retry after \
+                     {retry_after} s (Retry-After)"
+                ),
+            ),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after } => *retry_after,
+            _ => 1,
+        };
         let (status, scim_type, detail) = self.describe();
         let mut response = error_response(status, scim_type, detail);
         let headers = response.headers_mut();
@@ -118,8 +134,8 @@ impl IntoResponse for ApiError {
             StatusCode::UNAUTHORIZED => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             _ => {}
         }

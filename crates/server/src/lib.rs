@@ -15,6 +15,7 @@
 //! - [`auth`]: bearer tokens of a workspace.
 //! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
 //! - [`secret`]: token generation, hashing and constant-time checks.
+//! - [`rate`]: per-workspace rate limits.
 //! - [`clock`]: the injected clock.
 
 pub mod app;
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod operator;
+pub mod rate;
 pub mod response;
 pub mod routes;
 pub mod secret;

@@ -149,3 +149,37 @@ async fn revoked_expired_and_malformed_tokens_get_the_same_401() {
     let reply = app.scim(&tenant, Method::GET, "/Users", None).await;
     assert_eq!(reply.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_noisy_workspace_is_rate_limited_without_slowing_another() {
+    let app = TestApp::with_rate(10, 3).await;
+    let noisy = app.tenant("noisy").await;
+    let quiet = app.tenant("quiet").await;
+    for _ in 0..3 {
+        let reply = app.scim(&noisy, Method::GET, "/Users", None).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let reply = app.scim(&noisy, Method::GET, "/Users", None).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(
+        reply.body,
+        error_body(
+            429,
+            None,
+            "this workspace sent more requests than its rate allows; retry after 1 s (Retry-After)"
+        )
+    );
+    let reply = app.scim(&quiet, Method::GET, "/Users", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    // Bad tokens do not use up the workspace's allowance; time refills it.
+    app.clock.advance(chrono::Duration::seconds(1));
+    let uri = format!("{}/Users", noisy.base());
+    for _ in 0..5 {
+        let reply = app.send(Method::GET, &uri, Some("bad"), None, &[]).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let reply = app.scim(&noisy, Method::GET, "/Users", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}

@@ -70,6 +70,12 @@ impl Reply {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        // Tests that are not about rates must never meet one.
+        TestApp::with_rate(u32::MAX, u32::MAX).await
+    }
+
+    /// An app whose workspaces may send `per_second` requests, `burst` at once.
+    pub async fn with_rate(per_second: u32, burst: u32) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rollcall.db");
         let store = rollcall_store::open(&format!("sqlite://{}", path.display())).unwrap();
@@ -77,6 +83,7 @@ impl TestApp {
         let state = AppState {
             store: store.clone(),
             clock: clock.clone(),
+            rate: Arc::new(rollcall_server::rate::RateLimiter::new(per_second, burst)),
             public_url: Some(Arc::from(ORIGIN)),
         };
         TestApp {
