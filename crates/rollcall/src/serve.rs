@@ -31,6 +31,7 @@ pub fn init_logging(cli: &Cli) {
 }
 
 pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let clock = Arc::new(SystemClock);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -65,7 +66,7 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
     let (stopping, mut stop) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        shutdown.await;
         let _ = stopping.send(true);
     });
     // In-flight requests get SHUTDOWN_GRACE to finish; a request still running then is cut
@@ -89,25 +90,46 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Resolves on Ctrl-C or SIGTERM; the server then stops accepting connections and in-flight
-/// requests finish, within [`SHUTDOWN_GRACE`].
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// requests finish, within [`SHUTDOWN_GRACE`]. The handlers are installed when this is called,
+/// not when it is first awaited, so a signal that comes while the server starts is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut terminate, mut interrupt) = signals;
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = terminated => {}
+                () = interrupted => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
