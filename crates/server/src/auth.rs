@@ -62,11 +62,8 @@ impl FromRequestParts<AppState> for ScimContext {
 
         let presented = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
         let (token_id, secret) = parse_token(presented).ok_or(ApiError::Unauthorized)?;
-        let token = state
-            .store
-            .get_token(&token_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let session = state.store.scim_session(&token_id, &workspace_id).await?;
+        let token = session.token.ok_or(ApiError::Unauthorized)?;
         let now = state.clock.now();
         let valid = verify_secret(secret, &token.secret_hash)
             && token.revoked_at.is_none()
@@ -76,11 +73,7 @@ impl FromRequestParts<AppState> for ScimContext {
             return Err(ApiError::Unauthorized);
         }
 
-        let workspace = state
-            .store
-            .get_workspace(&workspace_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let workspace = session.workspace.ok_or(ApiError::Unauthorized)?;
         // The rate applies to authenticated requests only, so bad tokens cannot use up a
         // workspace's allowance.
         state
@@ -110,11 +103,11 @@ impl FromRequestParts<AppState> for ScimContext {
             origin(parts, state),
             workspace.id
         );
-        let custom = state.store.list_custom_attributes(&workspace.id).await?;
+        let custom = &session.custom_attributes;
         let user_schema = if custom.is_empty() {
             standard_user_schema().clone()
         } else {
-            Arc::new(workspace_user_resource(&custom))
+            Arc::new(workspace_user_resource(custom))
         };
         Ok(ScimContext {
             workspace,

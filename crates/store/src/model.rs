@@ -204,6 +204,15 @@ pub struct GroupQuery {
     pub with_members: bool,
 }
 
+/// What authenticating one SCIM request needs, read together: the presented token's record,
+/// the workspace of the URL, and that workspace's custom User attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimSession {
+    pub token: Option<TokenRecord>,
+    pub workspace: Option<Workspace>,
+    pub custom_attributes: Vec<rollcall_scim::schema::CustomAttribute>,
+}
+
 /// One change in a workspace's event feed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {

@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
-    TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
+    ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -34,6 +34,14 @@ pub trait Store: Send + Sync + 'static {
         change: WorkspaceChange,
         at: DateTime<Utc>,
     ) -> Result<Workspace, StoreError>;
+
+    /// Reads the token, the workspace and its custom attributes in one go, for the
+    /// authentication of a SCIM request.
+    async fn scim_session(
+        &self,
+        token: &TokenId,
+        workspace: &WorkspaceId,
+    ) -> Result<ScimSession, StoreError>;
 
     // SCIM tokens.
     async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError>;

@@ -35,7 +35,7 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
-    TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
+    ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -210,6 +210,22 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.write(move |tx| workspaces::update(tx, &id, change, at))
             .await
+    }
+
+    async fn scim_session(
+        &self,
+        token: &TokenId,
+        workspace: &WorkspaceId,
+    ) -> Result<ScimSession, StoreError> {
+        let (token, workspace) = (token.clone(), workspace.clone());
+        self.read(move |conn| {
+            Ok(ScimSession {
+                token: tokens::get(conn, &token)?,
+                workspace: workspaces::get(conn, &workspace)?,
+                custom_attributes: custom::list(conn, &workspace)?,
+            })
+        })
+        .await
     }
 
     async fn create_token(&self, token: TokenRecord) -> Result<(), StoreError> {
