@@ -6,7 +6,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{Tenant, TestApp, start_time};
+use common::{Tenant, TestApp, patch, start_time};
 use rollcall_scim::user::Role;
 use rollcall_server::operator;
 use serde_json::{Value, json};
@@ -31,10 +31,6 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(kind, id)| ((*kind).to_owned(), (*id).to_owned()))
         .collect()
-}
-
-fn patch(operations: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
 }
 
 #[tokio::test]

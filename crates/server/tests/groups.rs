@@ -6,15 +6,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{Tenant, TestApp, error_body, redact};
+use common::{Tenant, TestApp, error_body, patch, redact};
 use serde_json::{Value, json};
-
-fn patch(operations: Value) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": operations
-    })
-}
 
 async fn members(app: &TestApp, tenant: &Tenant, group: &str) -> Vec<String> {
     let reply = app

@@ -6,18 +6,11 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{Tenant, TestApp, start_time};
+use common::{Tenant, TestApp, patch, start_time};
 use rollcall_scim::user::Role;
 use rollcall_server::operator::{self, WorkspaceUpdate};
 use rollcall_store::ResourceId;
-use serde_json::{Value, json};
-
-fn patch(operations: Value) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": operations
-    })
-}
+use serde_json::json;
 
 async fn role_of(app: &TestApp, tenant: &Tenant, user: &str) -> (String, String) {
     let reply = app

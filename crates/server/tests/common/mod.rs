@@ -239,6 +239,14 @@ pub fn redact(value: &Value, id: &str, placeholder: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A `PatchOp` message with these operations.
+pub fn patch(operations: Value) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": operations
+    })
+}
+
 /// The SCIM Error body for `status`.
 pub fn error_body(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
     let mut body = serde_json::json!({
