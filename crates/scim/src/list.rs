@@ -86,6 +86,26 @@ impl SearchRequest {
         })
     }
 
+    /// Reads the filter (checked against `schema`), the order and the paging of the request,
+    /// the parts every resource type's list shares.
+    pub fn plan(&self, schema: &ResourceSchema) -> Result<ListPlan, Error> {
+        let filter = match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(text) => {
+                let filter = crate::filter::parse_filter(text)?;
+                crate::filter::check_filter(&filter, text, schema)?;
+                Some(filter)
+            }
+            None => None,
+        };
+        let sort = parse_sort(self.sort_by.as_deref(), self.sort_order.as_deref(), schema)?;
+        let paging = Paging::from_request(self, sort.as_ref())?;
+        Ok(ListPlan {
+            filter,
+            sort,
+            paging,
+        })
+    }
+
     /// The `attributes` and `excludedAttributes` of the request.
     pub fn projection(&self, schema: &ResourceSchema) -> Projection {
         Projection::parse(
@@ -94,6 +114,14 @@ impl SearchRequest {
             schema,
         )
     }
+}
+
+/// The filter, order and paging of a list request, read and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPlan {
+    pub filter: Option<crate::filter::Filter>,
+    pub sort: Option<SortSpec>,
+    pub paging: Paging,
 }
 
 fn text(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {

@@ -4,9 +4,8 @@
 //! membership changes (see `rollcall_scim::group`), which the store applies as row changes in
 //! one transaction. Members are loaded only when the response shows them.
 
-use rollcall_scim::filter::{check_filter, parse_filter};
 use rollcall_scim::group::{MemberChange, prepare_group, split_patch, validate};
-use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
+use rollcall_scim::list::SearchRequest;
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
 use rollcall_scim::resource::check_known;
@@ -145,25 +144,12 @@ impl Groups<'_> {
 
     /// RFC 7644 §3.4.2 and §3.4.3.
     pub async fn search(&self, request: &SearchRequest) -> Result<Value, ApiError> {
-        let filter = match request.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(text) => {
-                let filter = parse_filter(text)?;
-                check_filter(&filter, text, group_resource())?;
-                Some(filter)
-            }
-            None => None,
-        };
-        let sort = parse_sort(
-            request.sort_by.as_deref(),
-            request.sort_order.as_deref(),
-            group_resource(),
-        )?;
-        let paging = Paging::from_request(request, sort.as_ref())?;
+        let plan = request.plan(group_resource())?;
         let projection = request.projection(group_resource());
         let query = GroupQuery {
-            filter,
-            sort: sort.clone(),
-            paging: paging.clone(),
+            filter: plan.filter,
+            sort: plan.sort,
+            paging: plan.paging,
             with_members: projection.includes("members"),
         };
         let found = self
@@ -178,8 +164,8 @@ impl Groups<'_> {
             .collect();
         Ok(list_body(
             found.total,
-            &paging,
-            sort.as_ref(),
+            &query.paging,
+            query.sort.as_ref(),
             found.next.as_ref(),
             resources,
         ))

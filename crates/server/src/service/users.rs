@@ -4,8 +4,7 @@
 //! store, and hand back the stored record. Rendering is separate ([`Users::render`]) because
 //! the callers shape responses differently (a resource, a list, a bulk result).
 
-use rollcall_scim::filter::{check_filter, parse_filter};
-use rollcall_scim::list::{Paging, SearchRequest, parse_sort};
+use rollcall_scim::list::SearchRequest;
 use rollcall_scim::patch::{apply, parse_patch_request};
 use rollcall_scim::render::{Meta, Projection, render};
 use rollcall_scim::resource::check_known;
@@ -126,31 +125,18 @@ impl Users<'_> {
 
     /// RFC 7644 §3.4.2 and §3.4.3: a filtered, sorted, paged list as a `ListResponse`.
     pub async fn search(&self, request: &SearchRequest) -> Result<Value, ApiError> {
-        let filter = match request.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(text) => {
-                let filter = parse_filter(text)?;
-                check_filter(&filter, text, self.schema())?;
-                Some(filter)
-            }
-            None => None,
-        };
-        if let Some(filter) = &filter {
+        let plan = request.plan(self.schema())?;
+        if let Some(filter) = &plan.filter {
             tracing::debug!(%filter, "list users");
         }
-        let sort = parse_sort(
-            request.sort_by.as_deref(),
-            request.sort_order.as_deref(),
-            self.schema(),
-        )?;
-        let paging = Paging::from_request(request, sort.as_ref())?;
         let query = UserQuery {
             schema: self
                 .ctx
                 .has_custom_schema()
                 .then(|| self.ctx.user_schema.clone()),
-            filter,
-            sort: sort.clone(),
-            paging: paging.clone(),
+            filter: plan.filter,
+            sort: plan.sort,
+            paging: plan.paging,
         };
         let found = self
             .state
@@ -167,8 +153,8 @@ impl Users<'_> {
             .collect();
         Ok(list_body(
             found.total,
-            &paging,
-            sort.as_ref(),
+            &query.paging,
+            query.sort.as_ref(),
             found.next.as_ref(),
             resources,
         ))
