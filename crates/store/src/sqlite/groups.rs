@@ -300,9 +300,7 @@ fn apply_change(
                 .ok_or_else(|| StoreError::Internal("the Group schema lost members".to_owned()))?;
             let mut gone = Vec::new();
             for member in members_of(conn, seq)? {
-                let element =
-                    json!({"value": member.id.as_str(), "display": member.display, "type": "User"});
-                if filter::matches_element(filter, &element, attribute) {
+                if filter::matches_element(filter, &member_element(&member), attribute) {
                     gone.push(member.id.to_string());
                 }
             }
@@ -578,6 +576,11 @@ fn compare_keys(
     by_key.then(a_seq.cmp(&b_seq))
 }
 
+/// A member as a filter sees an element of `members`.
+fn member_element(member: &Member) -> Value {
+    json!({"value": member.id.as_str(), "display": member.display, "type": "User"})
+}
+
 fn names_members(filter: &Filter) -> bool {
     match filter {
         Filter::And(left, right) | Filter::Or(left, right) => {
@@ -595,10 +598,7 @@ fn filterable(record: &GroupRecord, members: &[Member]) -> Value {
     if let Value::Object(fields) = &mut doc {
         fields.insert("id".to_owned(), Value::String(record.id.to_string()));
         if !members.is_empty() {
-            let members: Vec<Value> = members
-                .iter()
-                .map(|m| json!({"value": m.id.as_str(), "display": m.display, "type": "User"}))
-                .collect();
+            let members: Vec<Value> = members.iter().map(member_element).collect();
             fields.insert("members".to_owned(), Value::Array(members));
         }
         fields.insert(
