@@ -53,3 +53,22 @@ impl From<serde_json::Error> for StoreError {
         StoreError::Internal(format!("stored JSON: {err}"))
     }
 }
+
+impl From<postgres::Error> for StoreError {
+    /// Connection trouble is `Unavailable` (503 and a retry); anything else is a bug.
+    fn from(err: postgres::Error) -> Self {
+        if crate::postgres::is_unavailable(&err) {
+            StoreError::Unavailable(err.to_string())
+        } else {
+            StoreError::Internal(err.to_string())
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    /// The pool gives up only when no connection could be had in time: the database is down,
+    /// unreachable, or out of connections.
+    fn from(err: r2d2::Error) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}

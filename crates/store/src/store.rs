@@ -22,6 +22,9 @@ pub trait Store: Send + Sync + 'static {
     /// Answers `Ok` when the database can serve requests (for `/readyz`).
     async fn check(&self) -> Result<(), StoreError>;
 
+    /// The version of the schema the database is at (migrations ran when the store opened).
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+
     // Workspaces.
     async fn create_workspace(&self, workspace: Workspace) -> Result<(), StoreError>;
     async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;

@@ -31,6 +31,7 @@ use rollcall_scim::user::Role;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{Semaphore, oneshot};
 
+use crate::columns::{from_millis, from_millis_opt, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
@@ -185,6 +186,11 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read(|conn| Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?))
+            .await
     }
 
     async fn create_workspace(&self, workspace: Workspace) -> Result<(), StoreError> {
@@ -459,23 +465,4 @@ impl Store for SqliteStore {
         self.read(move |conn| groups::groups_of_users(conn, &workspace, &users))
             .await
     }
-}
-
-/// Milliseconds since the epoch, the stored form of every timestamp.
-fn to_millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_millis(millis: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_millis(millis)
-        .ok_or_else(|| StoreError::Internal(format!("stored timestamp {millis} is out of range")))
-}
-
-fn from_millis_opt(millis: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    millis.map(from_millis).transpose()
-}
-
-fn parse_column<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Internal(format!("stored {column} {text:?} is not valid")))
 }

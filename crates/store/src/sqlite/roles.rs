@@ -128,7 +128,8 @@ pub fn members_of_named(
     let seqs = conn
         .prepare_cached(
             "SELECT m.user_seq FROM groups g JOIN group_members m ON m.group_seq = g.seq
-             WHERE g.workspace_id = ?1 AND g.display_name_key = ?2",
+             WHERE g.workspace_id = ?1 AND g.display_name_key = ?2
+             ORDER BY m.user_seq",
         )?
         .query_map([workspace.as_str(), key], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
@@ -201,7 +202,7 @@ pub fn list_mappings(
 /// Every user of the workspace, for a change of its default role.
 pub fn all_users(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<i64>, StoreError> {
     let seqs = conn
-        .prepare_cached("SELECT seq FROM users WHERE workspace_id = ?1")?
+        .prepare_cached("SELECT seq FROM users WHERE workspace_id = ?1 ORDER BY seq")?
         .query_map([workspace.as_str()], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(seqs)

@@ -326,25 +326,10 @@ const SORT_COLUMNS: &[(&str, &str)] = &[
     ("active", "active"),
 ];
 
-/// The document a filter sees: the stored body plus `id` and the `meta` values it can test.
-/// The SQL translation of filters must agree with the evaluator on this document.
+/// The document a filter sees; the SQL translation of filters must agree with the evaluator
+/// on it.
 #[cfg(test)]
-pub(crate) fn filterable(record: &UserRecord) -> Value {
-    let mut doc = record.body.clone();
-    if let Value::Object(fields) = &mut doc {
-        fields.insert("id".to_owned(), Value::String(record.id.to_string()));
-        fields.insert(
-            "meta".to_owned(),
-            serde_json::json!({
-                "resourceType": "User",
-                "created": rollcall_scim::render::timestamp(record.created_at),
-                "lastModified": rollcall_scim::render::timestamp(record.updated_at),
-                "version": format!("W/\"{}\"", record.version),
-            }),
-        );
-    }
-    doc
-}
+pub(crate) use crate::filterable::user as filterable;
 
 fn write_emails(
     conn: &Connection,
