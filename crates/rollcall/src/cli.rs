@@ -15,7 +15,7 @@ use crate::serve;
 #[derive(Debug, Parser)]
 #[command(name = "rollcall", version, about = "A SCIM 2.0 provisioning server")]
 pub struct Cli {
-    /// The database: sqlite://PATH (created if missing).
+    /// The database: sqlite://PATH (created if missing) or postgres://USER@HOST:PORT/DB.
     #[arg(
         long,
         global = true,
@@ -23,6 +23,15 @@ pub struct Cli {
         default_value = "sqlite://rollcall.db"
     )]
     pub database: String,
+
+    /// PostgreSQL only: the most connections this process keeps open.
+    #[arg(
+        long,
+        global = true,
+        env = "ROLLCALL_DATABASE_POOL",
+        default_value_t = rollcall_store::postgres::DEFAULT_POOL_SIZE
+    )]
+    pub database_pool: u32,
 
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
@@ -36,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve SCIM, /healthz and /readyz.
     Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit (every command also does this).
+    Migrate,
     /// Create, update and list workspaces.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
@@ -218,14 +229,30 @@ pub enum ExtensionCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let shared = rollcall_store::open(&cli.database)
-        .with_context(|| format!("cannot open the database {}", cli.database))?;
+    let options = rollcall_store::OpenOptions {
+        pool_size: cli.database_pool,
+    };
+    let shared = rollcall_store::open_with(&cli.database, options)
+        .with_context(|| format!("cannot open the database {}", redact_url(&cli.database)))?;
     let store: &dyn Store = shared.as_ref();
     let now = SystemClock.now();
     let json = cli.json;
 
     match cli.command {
         Command::Serve(args) => serve::run(shared.clone(), args).await,
+        Command::Migrate => {
+            let version = store.schema_version().await?;
+            let backend = match rollcall_store::DatabaseUrl::parse(&cli.database)? {
+                rollcall_store::DatabaseUrl::Sqlite(_) => "sqlite",
+                rollcall_store::DatabaseUrl::Postgres(_) => "postgres",
+            };
+            output::print(
+                json,
+                json!({"backend": backend, "schema_version": version}),
+                || format!("{backend} database at schema version {version}"),
+            );
+            Ok(())
+        }
         Command::Workspace(WorkspaceCommand::Create {
             name,
             plan,
@@ -484,5 +511,19 @@ fn parse_bool(text: &str) -> Result<bool, String> {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
         _ => Err(format!("{text:?} is not true or false")),
+    }
+}
+
+/// A database URL fit for messages: the password, if the URL has one, is replaced.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
     }
 }

@@ -90,6 +90,43 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
                 "the request body is not valid JSON: {err}"
             )))
         })?;
+        if let Some(place) = nul_character(&value, "") {
+            return Err(ApiError::Scim(rollcall_scim::Error::InvalidSyntax(
+                format!(
+                    "the request body holds a NUL character (\\u0000) at {place}; rollcall stores \
+                 no text with NUL characters"
+                ),
+            )));
+        }
         Ok(ScimBody(value))
+    }
+}
+
+/// Where a JSON document holds a NUL character, in a key or a string, as a JSON pointer
+/// (`/emails/0/value`); `None` when it holds none. Neither backend can keep such text the
+/// same way (PostgreSQL refuses it), so no body with one is accepted.
+fn nul_character(value: &Value, at: &str) -> Option<String> {
+    let place = |at: &str| {
+        if at.is_empty() {
+            "the top level".to_owned()
+        } else {
+            at.to_owned()
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(place(at)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_character(item, &format!("{at}/{index}"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let path = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+            if key.contains('\0') {
+                Some(place(at))
+            } else {
+                nul_character(item, &path)
+            }
+        }),
+        _ => None,
     }
 }
