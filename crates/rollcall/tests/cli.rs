@@ -10,18 +10,24 @@ use std::process::{Child, Command, Output, Stdio};
 use serde_json::{Value, json};
 
 struct Cli {
-    dir: tempfile::TempDir,
+    /// Holds the SQLite file (and any other file a test writes) until the test ends.
+    _dir: tempfile::TempDir,
+    /// An empty database on the suite's backend (`ROLLCALL_TEST_BACKEND`).
+    database: String,
 }
 
 impl Cli {
     fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let database = rollcall_store::testing::fresh_database_url(dir.path()).unwrap();
         Cli {
-            dir: tempfile::tempdir().unwrap(),
+            _dir: dir,
+            database,
         }
     }
 
     fn database(&self) -> String {
-        format!("sqlite://{}/rollcall.db", self.dir.path().display())
+        self.database.clone()
     }
 
     fn command(&self) -> Command {
@@ -445,4 +451,40 @@ fn sigterm_stops_the_server_cleanly() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+#[test]
+fn migrate_run_by_several_nodes_at_once_applies_the_schema_once() {
+    let cli = Cli::new();
+    let backend = match rollcall_store::testing::backend().unwrap() {
+        rollcall_store::testing::Backend::Sqlite => "sqlite",
+        rollcall_store::testing::Backend::Postgres => "postgres",
+    };
+    // Four processes start on an empty database together, as nodes of one deployment do.
+    let children: Vec<Child> = (0..4)
+        .map(|_| {
+            cli.command()
+                .args(["migrate", "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(printed, json!({"backend": backend, "schema_version": 1}));
+    }
+    // The schema works: a workspace can be created and listed.
+    cli.json(&["workspace", "create", "Acme"]);
+    assert_eq!(
+        cli.json(&["workspace", "list"])["workspaces"][0]["name"],
+        "Acme"
+    );
 }

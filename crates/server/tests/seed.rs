@@ -438,6 +438,26 @@ async fn every_error_is_a_scim_error_and_writes_nothing() {
         error_body(413, None, "the request body is larger than 1048576 bytes")
     );
 
+    // Neither backend keeps text with a NUL character the same way, so none is accepted.
+    let reply = app
+        .send(
+            Method::POST,
+            &format!("{base}/Users"),
+            token,
+            Some(json!({"userName": "t@acme.com", "emails": [{"value": "t\u{0}@acme.com"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        reply.body,
+        error_body(
+            400,
+            Some("invalidSyntax"),
+            "the request body holds a NUL character (\\u0000) at /emails/0/value; rollcall \
+             stores no text with NUL characters"
+        )
+    );
+
     let reply = app
         .send(
             Method::GET,

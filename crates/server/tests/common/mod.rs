@@ -1,5 +1,9 @@
-//! A rollcall app on a throwaway SQLite file, a fixed clock, and helpers to send SCIM requests
+//! A rollcall app on a throwaway database, a fixed clock, and helpers to send SCIM requests
 //! and compare whole response bodies.
+//!
+//! The database is a SQLite file in a temporary directory, or, with
+//! `ROLLCALL_TEST_BACKEND=postgres`, a fresh schema in the PostgreSQL database that
+//! `ROLLCALL_TEST_POSTGRES_URL` names. `scripts/test` runs the suite both ways.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -26,8 +30,17 @@ pub fn start_time() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+pub use rollcall_store::testing::Backend;
+
+/// The backend `ROLLCALL_TEST_BACKEND` names (`sqlite`, the default, or `postgres`).
+pub fn backend() -> Backend {
+    rollcall_store::testing::backend().unwrap()
+}
+
 pub struct TestApp {
     pub dir: tempfile::TempDir,
+    /// The URL the store was opened with, for opening it again (a restart, the CLI).
+    pub database_url: String,
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
     pub router: rollcall_server::App,
@@ -77,9 +90,26 @@ impl TestApp {
     /// An app whose workspaces may send `per_second` requests, `burst` at once.
     pub async fn with_rate(per_second: u32, burst: u32) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rollcall.db");
-        let store = rollcall_store::open(&format!("sqlite://{}", path.display())).unwrap();
+        let database_url = rollcall_store::testing::fresh_database_url(dir.path()).unwrap();
         let clock = Arc::new(ManualClock::new(start_time()));
+        TestApp::on(dir, database_url, clock, per_second, burst)
+    }
+
+    /// An app on the database `database_url` names (already empty or prepared by the test).
+    pub async fn with_database(database_url: String) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(start_time()));
+        TestApp::on(dir, database_url, clock, u32::MAX, u32::MAX)
+    }
+
+    fn on(
+        dir: tempfile::TempDir,
+        database_url: String,
+        clock: Arc<ManualClock>,
+        per_second: u32,
+        burst: u32,
+    ) -> TestApp {
+        let store = rollcall_store::open(&database_url).unwrap();
         let state = AppState {
             store: store.clone(),
             clock: clock.clone(),
@@ -88,6 +118,7 @@ impl TestApp {
         };
         TestApp {
             dir,
+            database_url,
             store,
             clock,
             router: app(state),
@@ -97,15 +128,35 @@ impl TestApp {
 
     /// An app served on a real socket on 127.0.0.1, so that requests cross HTTP as an IdP's do.
     pub async fn serving() -> TestApp {
-        let mut app = TestApp::new().await;
+        TestApp::new().await.served().await
+    }
+
+    /// Another rollcall node on the same database, as a second machine behind a load balancer
+    /// runs one: its own store (its own connections), router and socket. It shares only the
+    /// database (and, so that timestamps agree, the test's clock). Keep `self` alive as long.
+    pub async fn another_node(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        TestApp::on(
+            dir,
+            self.database_url.clone(),
+            self.clock.clone(),
+            u32::MAX,
+            u32::MAX,
+        )
+        .served()
+        .await
+    }
+
+    /// This app served on a real socket on 127.0.0.1.
+    pub async fn served(mut self) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        app.server = Some(listener.local_addr().unwrap());
+        self.server = Some(listener.local_addr().unwrap());
         let service =
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(app.router.clone());
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(self.router.clone());
         tokio::spawn(async move {
             axum::serve(listener, service).await.unwrap();
         });
-        app
+        self
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
@@ -261,7 +312,7 @@ pub fn error_body(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
 }
 
 /// One HTTP/1.1 request over a fresh connection (`Connection: close`), read to its end.
-async fn send_http(
+pub async fn send_http(
     address: std::net::SocketAddr,
     method: Method,
     uri: &str,
