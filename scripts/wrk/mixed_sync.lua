@@ -6,7 +6,9 @@
 -- .. PREFIX{N:05d}@example.com (../shared/tools/bench_load.py writes both). LABEL names the
 -- run in the RESULT line and keeps new userNames of parallel wrk processes apart.
 local ids = {}
-local n, prefix, label
+local n, prefix
+-- A global, so that done() can read it from a thread (thread:get reads globals).
+label = nil
 local base
 local counter = 0
 local tid = 0
@@ -63,10 +65,12 @@ function request()
 end
 
 function done(summary, latency, requests)
+  -- done() runs where init() did not: read the label from a thread.
+  local name = label or (threads[1] and threads[1]:get("label")) or "mixed"
   local s = summary.duration / 1e6
   io.write(string.format(
     "RESULT %s rps=%.1f p50_ms=%.2f p99_ms=%.2f requests=%d non2xx=%d errors=%d\n",
-    label, summary.requests / s, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
+    name, summary.requests / s, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
     summary.requests, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end

@@ -6,6 +6,7 @@ use rollcall_scim::schema::{AttributeType, CustomAttribute, WORKSPACE_USER_SCHEM
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_server::clock::{Clock, SystemClock};
 use rollcall_server::operator::{self, NewWorkspace, WorkspaceUpdate};
+use rollcall_server::webhooks::ServerKey;
 use rollcall_store::{Plan, ResourceId, Store, TokenId, WorkspaceId};
 use serde_json::json;
 
@@ -68,6 +69,9 @@ pub enum Command {
     /// Add attributes of the workspace's own to its User schema.
     #[command(subcommand)]
     Extension(ExtensionCommand),
+    /// Send a workspace's events to URLs, signed; read the delivery log.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +96,15 @@ pub struct ServeArgs {
     /// How many requests a workspace may send at once above that rate.
     #[arg(long, env = "ROLLCALL_RATE_BURST", default_value_t = rollcall_server::rate::DEFAULT_BURST)]
     pub rate_burst: u32,
+
+    /// Milliseconds before the first retry of a failed webhook delivery; each further failure
+    /// doubles it.
+    #[arg(long, env = "ROLLCALL_WEBHOOK_RETRY_BASE_MS", default_value_t = 5000)]
+    pub webhook_retry_base_ms: u64,
+
+    /// The longest wait between two attempts at one delivery, in milliseconds.
+    #[arg(long, env = "ROLLCALL_WEBHOOK_RETRY_MAX_MS", default_value_t = 600_000)]
+    pub webhook_retry_max_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +241,25 @@ pub enum ExtensionCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add a webhook; prints its id and signing secret (shown once).
+    Add { workspace_id: String, url: String },
+    /// List the workspace's webhooks and how far each has delivered.
+    List { workspace_id: String },
+    /// Remove a webhook and its delivery log.
+    Remove {
+        workspace_id: String,
+        webhook_id: String,
+    },
+    /// The latest delivery attempts, newest first.
+    Deliveries {
+        workspace_id: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let options = rollcall_store::OpenOptions {
         pool_size: cli.database_pool,
@@ -239,7 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
 
     match cli.command {
-        Command::Serve(args) => serve::run(shared.clone(), args).await,
+        Command::Serve(args) => serve::run(shared.clone(), &cli.database, args).await,
         Command::Migrate => {
             let version = store.schema_version().await?;
             let backend = match rollcall_store::DatabaseUrl::parse(&cli.database)? {
@@ -448,6 +480,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         .join("\n")
                 },
             );
+            Ok(())
+        }
+        Command::Webhook(WebhookCommand::Add { workspace_id, url }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let key = ServerKey::load(&cli.database).map_err(|reason| anyhow!(reason))?;
+            let allow_private = rollcall_server::webhooks::target::allow_private_from_env();
+            let added =
+                operator::add_webhook(store, &key, &workspace, &url, allow_private, now).await?;
+            output::print(
+                json,
+                json!({"id": added.webhook.id, "secret": added.secret.expose()}),
+                || {
+                    format!(
+                        "added webhook {} for {}\nsigning secret: {}\n\
+                         The secret is shown this once; give it to the receiver now.",
+                        added.webhook.id,
+                        added.webhook.url,
+                        added.secret.expose()
+                    )
+                },
+            );
+            Ok(())
+        }
+        Command::Webhook(WebhookCommand::List { workspace_id }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let webhooks = operator::list_webhooks(store, &workspace).await?;
+            output::webhooks(json, &webhooks);
+            Ok(())
+        }
+        Command::Webhook(WebhookCommand::Remove {
+            workspace_id,
+            webhook_id,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            operator::remove_webhook(store, &workspace, &webhook_id).await?;
+            output::print(json, json!({"id": webhook_id, "removed": true}), || {
+                format!("removed webhook {webhook_id}")
+            });
+            Ok(())
+        }
+        Command::Webhook(WebhookCommand::Deliveries {
+            workspace_id,
+            limit,
+        }) => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let attempts = operator::list_deliveries(store, &workspace, limit).await?;
+            output::deliveries(json, &attempts);
             Ok(())
         }
         Command::Extension(ExtensionCommand::Remove { workspace_id, name }) => {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_server::operator::{IssuedToken, base_path};
-use rollcall_store::{Event, TokenRecord, Workspace, WorkspaceId};
+use rollcall_store::{DeliveryAttempt, Event, TokenRecord, WebhookRecord, Workspace, WorkspaceId};
 use serde_json::{Value, json};
 
 /// Prints `value` as JSON, or the text `human` builds.
@@ -169,6 +169,81 @@ pub fn events(json: bool, events: &[Event], after: Option<&str>) {
                     timestamp(e.occurred_at),
                     e.kind,
                     e.resource_id
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+pub fn webhooks(json: bool, webhooks: &[WebhookRecord]) {
+    let list: Vec<Value> = webhooks
+        .iter()
+        .map(|w| {
+            json!({
+                "id": w.id,
+                "url": w.url,
+                "created_at": timestamp(w.created_at),
+                "delivered_through": w.delivered_through.to_string(),
+                "failures": w.failures,
+                "next_attempt_at": timestamp(w.next_attempt_at),
+            })
+        })
+        .collect();
+    print(json, json!({"webhooks": list}), || {
+        if webhooks.is_empty() {
+            return "no webhooks".to_owned();
+        }
+        webhooks
+            .iter()
+            .map(|w| {
+                format!(
+                    "{}  {}  delivered through {}  {} failures",
+                    w.id, w.url, w.delivered_through, w.failures
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+/// The delivery log, newest first.
+pub fn deliveries(json: bool, attempts: &[DeliveryAttempt]) {
+    let list: Vec<Value> = attempts
+        .iter()
+        .map(|a| {
+            json!({
+                "webhook_id": a.webhook_id,
+                "event_id": a.event_id,
+                "event_cursor": a.event_cursor.to_string(),
+                "attempt": a.attempt,
+                "at": timestamp(a.at),
+                "delivered": a.delivered,
+                "status": a.status,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            })
+        })
+        .collect();
+    print(json, json!({"deliveries": list}), || {
+        if attempts.is_empty() {
+            return "no delivery attempts".to_owned();
+        }
+        attempts
+            .iter()
+            .map(|a| {
+                let outcome = if a.delivered {
+                    "delivered".to_owned()
+                } else {
+                    format!("failed: {}", a.error.as_deref().unwrap_or(""))
+                };
+                format!(
+                    "{}  {}  event {}  attempt {}  {}",
+                    timestamp(a.at),
+                    a.webhook_id,
+                    a.event_id,
+                    a.attempt,
+                    outcome
                 )
             })
             .collect::<Vec<_>>()

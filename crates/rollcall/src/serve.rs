@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use rollcall_server::clock::{Clock, SystemClock};
 use rollcall_server::rate::RateLimiter;
+use rollcall_server::webhooks::target::allow_private_from_env;
+use rollcall_server::webhooks::{DispatchOptions, Dispatcher, ServerKey};
 use rollcall_server::{AppState, app, operator};
 use rollcall_store::Store;
 use tracing_subscriber::EnvFilter;
@@ -30,7 +32,7 @@ pub fn init_logging(cli: &Cli) {
     }
 }
 
-pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let clock = Arc::new(SystemClock);
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -56,6 +58,9 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
 
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    start_webhooks(&store, &clock, database, &args, stop.clone());
+
     let state = AppState {
         store,
         clock,
@@ -64,7 +69,6 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!(%address, "rollcall listening");
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
-    let (stopping, mut stop) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping.send(true);
@@ -84,6 +88,40 @@ pub async fn run(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("rollcall stopped");
     Ok(())
+}
+
+/// Starts the webhook delivery loop, which stops when `stop` turns true (pending deliveries
+/// resume at the next start). Without a server key (PostgreSQL without `ROLLCALL_SECRET_KEY`)
+/// deliveries cannot be signed, so the loop does not start and the log says why.
+fn start_webhooks(
+    store: &Arc<dyn Store>,
+    clock: &Arc<SystemClock>,
+    database: &str,
+    args: &ServeArgs,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let key = match ServerKey::load(database) {
+        Ok(key) => key,
+        Err(reason) => {
+            tracing::warn!(%reason, "webhook deliveries are off");
+            return;
+        }
+    };
+    let options = DispatchOptions {
+        retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms.max(1)),
+        retry_max: std::time::Duration::from_millis(args.webhook_retry_max_ms.max(1)),
+        allow_private: allow_private_from_env(),
+        ..DispatchOptions::default()
+    };
+    if options.allow_private {
+        tracing::warn!("webhooks may reach private and loopback addresses (development only)");
+    }
+    match Dispatcher::new(store.clone(), clock.clone(), key, options) {
+        Ok(dispatcher) => {
+            tokio::spawn(dispatcher.run(stop));
+        }
+        Err(reason) => tracing::error!(%reason, "webhook deliveries are off"),
+    }
 }
 
 /// How long in-flight requests may run after SIGTERM or Ctrl-C.

@@ -17,6 +17,7 @@
 //! - [`secret`]: token generation, hashing and constant-time checks.
 //! - [`rate`]: per-workspace rate limits.
 //! - [`clock`]: the injected clock.
+//! - [`webhooks`]: signed deliveries of each workspace's events to its webhooks.
 
 pub mod app;
 pub mod auth;
@@ -28,5 +29,6 @@ pub mod response;
 pub mod routes;
 pub mod secret;
 pub mod service;
+pub mod webhooks;
 
 pub use app::{App, AppState, app};

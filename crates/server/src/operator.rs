@@ -6,14 +6,16 @@
 //! them. Refusals are one sentence a support engineer can act on.
 
 use chrono::{DateTime, Duration, Utc};
+use rand::RngExt;
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
-    Event, Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord, UserRecord,
-    Workspace, WorkspaceId,
+    DeliveryAttempt, Event, Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord,
+    UserRecord, WebhookRecord, Workspace, WorkspaceId,
 };
 
 use crate::secret::{Secret, generate_token};
+use crate::webhooks::ServerKey;
 
 /// Why an operator action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -444,6 +446,97 @@ pub async fn list_events(
     }
     let limit = limit.clamp(1, MAX_EVENTS_PER_READ);
     Ok(store.list_events(workspace, after, limit).await?)
+}
+
+/// A webhook as added: its id and its signing secret, shown once.
+#[derive(Debug)]
+pub struct AddedWebhook {
+    pub webhook: WebhookRecord,
+    pub secret: Secret,
+}
+
+/// The most webhooks one workspace may have.
+pub const MAX_WEBHOOKS_PER_WORKSPACE: usize = 10;
+
+/// Adds a webhook to the workspace. The URL must be http(s) and, unless `allow_private`,
+/// reach only public addresses (see [`crate::webhooks::target`]). It receives the events that
+/// follow its creation.
+pub async fn add_webhook(
+    store: &dyn Store,
+    key: &ServerKey,
+    workspace: &WorkspaceId,
+    url: &str,
+    allow_private: bool,
+    now: DateTime<Utc>,
+) -> Result<AddedWebhook, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    let url = crate::webhooks::target::check_url(url.trim(), allow_private)
+        .await
+        .map_err(OperatorError::Refused)?;
+    if store.list_webhooks(workspace).await?.len() >= MAX_WEBHOOKS_PER_WORKSPACE {
+        return Err(OperatorError::Refused(format!(
+            "workspace {workspace} already has {MAX_WEBHOOKS_PER_WORKSPACE} webhooks, the most \
+             it may have; remove one first"
+        )));
+    }
+    let id: [u8; 8] = rand::rng().random();
+    let webhook = WebhookRecord {
+        id: format!("wh_{}", hex::encode(id)),
+        workspace_id: workspace.clone(),
+        url: url.to_string(),
+        secret_salt: crate::webhooks::signing::new_salt(),
+        created_at: now,
+        delivered_through: 0,
+        failures: 0,
+        next_attempt_at: now,
+    };
+    let webhook = store.create_webhook(webhook).await?;
+    let secret = key.webhook_secret(&webhook.id, &webhook.secret_salt);
+    tracing::info!(workspace = %workspace, webhook = %webhook.id, "webhook added");
+    Ok(AddedWebhook { webhook, secret })
+}
+
+pub async fn list_webhooks(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+) -> Result<Vec<WebhookRecord>, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    Ok(store.list_webhooks(workspace).await?)
+}
+
+pub async fn remove_webhook(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    id: &str,
+) -> Result<(), OperatorError> {
+    match store.remove_webhook(workspace, id).await {
+        Ok(()) => {
+            tracing::info!(workspace = %workspace, webhook = %id, "webhook removed");
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(OperatorError::NotFound(format!(
+            "workspace {workspace} has no webhook {id}"
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The workspace's latest delivery attempts, newest first.
+pub async fn list_deliveries(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    limit: usize,
+) -> Result<Vec<DeliveryAttempt>, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    Ok(store
+        .list_deliveries(workspace, limit.clamp(1, MAX_EVENTS_PER_READ))
+        .await?)
 }
 
 /// On an empty database, creates a workspace ready for an IdP: enterprise plan,

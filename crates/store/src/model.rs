@@ -226,6 +226,43 @@ pub struct Event {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// A webhook: where a workspace's events are sent, and how far delivery has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRecord {
+    /// `wh_` and 16 hex digits.
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    pub url: String,
+    /// Random; with the server's key it gives the signing secret. Not the secret itself.
+    pub secret_salt: String,
+    pub created_at: DateTime<Utc>,
+    /// The feed cursor of the last event delivered. A new webhook starts at the end of the
+    /// feed, so it gets the events that follow its creation.
+    pub delivered_through: i64,
+    /// Failed attempts at the next event since the last delivery.
+    pub failures: u32,
+    /// No attempt before this instant (the backoff after a failure).
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// One attempt to deliver one event to one webhook, for the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub webhook_id: String,
+    pub workspace_id: WorkspaceId,
+    pub event_id: String,
+    pub event_cursor: i64,
+    /// 1 for the first attempt at this event.
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why the attempt failed, when it did.
+    pub error: Option<String>,
+    pub delivered: bool,
+    pub duration_ms: i64,
+}
+
 /// One entry of a workspace's group-to-role map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleMapping {

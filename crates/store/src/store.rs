@@ -8,8 +8,9 @@ use rollcall_scim::user::Role;
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
-    ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
+    DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
+    RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord,
+    Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -191,4 +192,37 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError>;
+
+    // Webhooks.
+    /// Adds a webhook; its `delivered_through` is set to the end of the workspace's feed.
+    async fn create_webhook(&self, webhook: WebhookRecord) -> Result<WebhookRecord, StoreError>;
+    async fn list_webhooks(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<WebhookRecord>, StoreError>;
+    /// Removes a webhook and its delivery log; `NotFound` when the workspace has no such one.
+    async fn remove_webhook(&self, workspace: &WorkspaceId, id: &str) -> Result<(), StoreError>;
+    /// Leases to `owner` until `lease_until` the webhooks that are due at `now` (events after
+    /// their cursor, backoff over) and not leased to another owner, and returns them. A lease
+    /// keeps two nodes from delivering to one webhook at once; it ends by itself when its
+    /// holder dies.
+    async fn claim_due_webhooks(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<WebhookRecord>, StoreError>;
+    /// Logs one attempt and moves the webhook on: past the event when it was delivered, else
+    /// one failure further with no attempt before `retry_at`.
+    async fn record_delivery(
+        &self,
+        attempt: DeliveryAttempt,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The workspace's latest delivery attempts, newest first.
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError>;
 }

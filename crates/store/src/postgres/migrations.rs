@@ -130,6 +130,36 @@ const MIGRATIONS: &[&str] = &[
         occurred_at  BIGINT NOT NULL
     );
     CREATE INDEX events_workspace ON events(workspace_id, seq);"#,
+    // 2: webhooks and their delivery log.
+    r#"CREATE TABLE webhooks (
+        id                TEXT COLLATE "C" PRIMARY KEY,
+        workspace_id      TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+        url               TEXT COLLATE "C" NOT NULL,
+        secret_salt       TEXT COLLATE "C" NOT NULL,
+        created_at        BIGINT NOT NULL,
+        delivered_through BIGINT NOT NULL,
+        failures          BIGINT NOT NULL,
+        next_attempt_at   BIGINT NOT NULL,
+        lease_owner       TEXT COLLATE "C",
+        lease_until       BIGINT
+    );
+    CREATE INDEX webhooks_workspace ON webhooks(workspace_id);
+
+    CREATE TABLE webhook_deliveries (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        webhook_id   TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        event_id     TEXT COLLATE "C" NOT NULL,
+        event_cursor BIGINT NOT NULL,
+        attempt      BIGINT NOT NULL,
+        at           BIGINT NOT NULL,
+        status       BIGINT,
+        error        TEXT COLLATE "C",
+        delivered    BOOLEAN NOT NULL,
+        duration_ms  BIGINT NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_workspace ON webhook_deliveries(workspace_id, seq);
+    CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id);"#,
 ];
 
 /// The schema version this build writes.

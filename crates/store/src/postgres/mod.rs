@@ -30,6 +30,7 @@ mod migrations;
 mod roles;
 mod tokens;
 mod users;
+mod webhooks;
 mod workspaces;
 
 use std::time::Duration;
@@ -45,8 +46,9 @@ use rollcall_scim::user::Role;
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
-    ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
+    DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
+    RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord,
+    Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -555,6 +557,67 @@ impl Store for PostgresStore {
     ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError> {
         let (workspace, users) = (workspace.clone(), users.to_vec());
         self.read(move |tx| groups::groups_of_users(tx, &workspace, &users))
+            .await
+    }
+
+    async fn create_webhook(&self, webhook: WebhookRecord) -> Result<WebhookRecord, StoreError> {
+        self.write(Some(webhook.workspace_id.clone()), move |tx| {
+            webhooks::insert(tx, &webhook)
+        })
+        .await
+    }
+
+    async fn list_webhooks(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<WebhookRecord>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |tx| webhooks::list(tx, &workspace)).await
+    }
+
+    async fn remove_webhook(&self, workspace: &WorkspaceId, id: &str) -> Result<(), StoreError> {
+        let (workspace, id) = (workspace.clone(), id.to_owned());
+        self.write(None, move |tx| webhooks::remove(tx, &workspace, &id))
+            .await
+    }
+
+    async fn claim_due_webhooks(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<WebhookRecord>, StoreError> {
+        let owner = owner.to_owned();
+        // Most polls find nothing due: find that out with a read, and write only to claim.
+        let probe = owner.clone();
+        if !self
+            .read(move |tx| webhooks::any_due(tx, &probe, now))
+            .await?
+        {
+            return Ok(Vec::new());
+        }
+        self.write(None, move |tx| {
+            webhooks::claim_due(tx, &owner, now, lease_until)
+        })
+        .await
+    }
+
+    async fn record_delivery(
+        &self,
+        attempt: DeliveryAttempt,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(None, move |tx| webhooks::record(tx, &attempt, retry_at))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |tx| webhooks::deliveries(tx, &workspace, limit))
             .await
     }
 }

@@ -125,6 +125,36 @@ const MIGRATIONS: &[&str] = &[
         occurred_at  INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX events_workspace ON events(workspace_id, seq);",
+    // 2: webhooks and their delivery log.
+    "CREATE TABLE webhooks (
+        id                TEXT PRIMARY KEY,
+        workspace_id      TEXT NOT NULL REFERENCES workspaces(id),
+        url               TEXT NOT NULL,
+        secret_salt       TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        delivered_through INTEGER NOT NULL,  -- an events.seq
+        failures          INTEGER NOT NULL,
+        next_attempt_at   INTEGER NOT NULL,
+        lease_owner       TEXT,
+        lease_until       INTEGER
+    ) STRICT;
+    CREATE INDEX webhooks_workspace ON webhooks(workspace_id);
+
+    CREATE TABLE webhook_deliveries (
+        seq          INTEGER PRIMARY KEY,
+        webhook_id   TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        workspace_id TEXT NOT NULL,
+        event_id     TEXT NOT NULL,
+        event_cursor INTEGER NOT NULL,
+        attempt      INTEGER NOT NULL,
+        at           INTEGER NOT NULL,
+        status       INTEGER,
+        error        TEXT,
+        delivered    INTEGER NOT NULL,
+        duration_ms  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX webhook_deliveries_workspace ON webhook_deliveries(workspace_id, seq);
+    CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id);",
 ];
 
 /// Brings the schema up to the latest version.

@@ -17,6 +17,7 @@ mod roles;
 mod sort;
 mod tokens;
 mod users;
+mod webhooks;
 mod workspaces;
 
 use std::path::{Path, PathBuf};
@@ -35,8 +36,9 @@ use crate::columns::{from_millis, from_millis_opt, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, RoleMapping,
-    ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, Workspace,
+    DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
+    RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord,
+    Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -463,6 +465,63 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError> {
         let (workspace, users) = (workspace.clone(), users.to_vec());
         self.read(move |conn| groups::groups_of_users(conn, &workspace, &users))
+            .await
+    }
+
+    async fn create_webhook(&self, webhook: WebhookRecord) -> Result<WebhookRecord, StoreError> {
+        self.write(move |tx| webhooks::insert(tx, &webhook)).await
+    }
+
+    async fn list_webhooks(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<WebhookRecord>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| webhooks::list(conn, &workspace))
+            .await
+    }
+
+    async fn remove_webhook(&self, workspace: &WorkspaceId, id: &str) -> Result<(), StoreError> {
+        let (workspace, id) = (workspace.clone(), id.to_owned());
+        self.write(move |tx| webhooks::remove(tx, &workspace, &id))
+            .await
+    }
+
+    async fn claim_due_webhooks(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<WebhookRecord>, StoreError> {
+        let owner = owner.to_owned();
+        // Most polls find nothing due: find that out with a read, and write only to claim.
+        let probe = owner.clone();
+        if !self
+            .read(move |conn| webhooks::any_due(conn, &probe, now))
+            .await?
+        {
+            return Ok(Vec::new());
+        }
+        self.write(move |tx| webhooks::claim_due(tx, &owner, now, lease_until))
+            .await
+    }
+
+    async fn record_delivery(
+        &self,
+        attempt: DeliveryAttempt,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| webhooks::record(tx, &attempt, retry_at))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| webhooks::deliveries(conn, &workspace, limit))
             .await
     }
 }
