@@ -105,6 +105,11 @@ pub struct ServeArgs {
     /// The longest wait between two attempts at one delivery, in milliseconds.
     #[arg(long, env = "ROLLCALL_WEBHOOK_RETRY_MAX_MS", default_value_t = 600_000)]
     pub webhook_retry_max_ms: u64,
+
+    /// How long a node keeps the webhooks it delivers to, in milliseconds; a node that dies
+    /// holds them this long before another (or the restarted one) takes over.
+    #[arg(long, env = "ROLLCALL_WEBHOOK_LEASE_MS", default_value_t = 30_000)]
+    pub webhook_lease_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]

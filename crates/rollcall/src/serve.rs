@@ -110,6 +110,7 @@ fn start_webhooks(
     let options = DispatchOptions {
         retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms.max(1)),
         retry_max: std::time::Duration::from_millis(args.webhook_retry_max_ms.max(1)),
+        lease: std::time::Duration::from_millis(args.webhook_lease_ms.max(1)),
         allow_private: allow_private_from_env(),
         ..DispatchOptions::default()
     };

@@ -283,9 +283,15 @@ impl Drop for Server {
 }
 
 fn start_server(cli: &Cli) -> Server {
+    start_server_with(cli, &[])
+}
+
+/// Starts `serve` on an empty database with extra environment variables.
+fn start_server_with(cli: &Cli, env: &[(&str, &str)]) -> Server {
     let mut child = cli
         .command()
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -487,4 +493,262 @@ fn migrate_run_by_several_nodes_at_once_applies_the_schema_once() {
         cli.json(&["workspace", "list"])["workspaces"][0]["name"],
         "Acme"
     );
+}
+
+/// The environment of the webhook tests: a fixed server key (PostgreSQL needs one), private
+/// receivers allowed (the receiver is on 127.0.0.1), retries after 100 to 300 ms, and a lease
+/// of one second, so that a restarted server takes over a killed one's webhooks soon.
+const WEBHOOK_ENV: [(&str, &str); 5] = [
+    (
+        "ROLLCALL_SECRET_KEY",
+        "0101010101010101010101010101010101010101010101010101010101010101",
+    ),
+    ("ROLLCALL_WEBHOOK_ALLOW_PRIVATE", "1"),
+    ("ROLLCALL_WEBHOOK_RETRY_BASE_MS", "100"),
+    ("ROLLCALL_WEBHOOK_RETRY_MAX_MS", "300"),
+    ("ROLLCALL_WEBHOOK_LEASE_MS", "1000"),
+];
+
+/// A webhook receiver on 127.0.0.1: it answers 503 until `accepting` is set, then 204, and
+/// keeps every request's `Rollcall-Signature` header, status given, and body.
+struct Receiver {
+    url: String,
+    accepting: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, u16, Vec<u8>)>>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let accepting = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (flag, log) = (accepting.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (flag, log) = (flag.clone(), log.clone());
+                std::thread::spawn(move || {
+                    let _ = serve_one(stream, &flag, &log);
+                });
+            }
+        });
+        fn serve_one(
+            stream: TcpStream,
+            accepting: &AtomicBool,
+            log: &Mutex<Vec<(String, u16, Vec<u8>)>>,
+        ) -> std::io::Result<()> {
+            let mut reader = BufReader::new(stream.try_clone()?);
+            let mut writer = stream;
+            loop {
+                let mut signature = String::new();
+                let mut length = 0;
+                let mut line = String::new();
+                if reader.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line)?;
+                    let header = line.trim_end();
+                    if header.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':') {
+                        match name.to_ascii_lowercase().as_str() {
+                            "content-length" => length = value.trim().parse().unwrap_or(0),
+                            "rollcall-signature" => signature = value.trim().to_owned(),
+                            _ => {}
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body)?;
+                let status = if accepting.load(Ordering::SeqCst) {
+                    204
+                } else {
+                    503
+                };
+                log.lock().unwrap().push((signature, status, body));
+                let reason = if status == 204 {
+                    "No Content"
+                } else {
+                    "Service Unavailable"
+                };
+                write!(
+                    writer,
+                    "HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n"
+                )?;
+            }
+        }
+        Receiver {
+            url,
+            accepting,
+            seen,
+        }
+    }
+
+    fn requests(&self) -> Vec<(String, u16, Vec<u8>)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Waits up to 30 seconds for `done`.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn deliveries_pending_when_the_server_is_killed_complete_after_restart() {
+    let cli = Cli::new();
+    let receiver = Receiver::start();
+    let mut server = start_server_with(&cli, &WEBHOOK_ENV);
+    let workspace = cli.json(&["workspace", "list"])["workspaces"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut add = cli.command();
+    add.envs(WEBHOOK_ENV)
+        .args(["webhook", "add", &workspace, &receiver.url, "--json"]);
+    let output = add.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let added: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let keys: Vec<&String> = added.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "secret"]);
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    let users = format!("{}/Users", server.base_url);
+    for i in 0..5 {
+        let body = json!({"userName": format!("u{i}@example.com")});
+        let (status, reply) = http("POST", &users, &server.token, Some(&body));
+        assert_eq!(status, 201, "{reply}");
+    }
+    // The receiver refuses; wait until rollcall has tried (and is backing off), then kill it
+    // without warning.
+    wait_for("a refused attempt", || receiver.requests().len() >= 2);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let log = cli.json(&["webhook", "deliveries", &workspace]);
+    let failed = log["deliveries"].as_array().unwrap();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|a| a["delivered"] == false
+        && a["status"] == 503
+        && a["error"] == "the receiver answered 503 Service Unavailable"));
+
+    // Back up: the receiver accepts, and a new rollcall process picks up where the dead one
+    // stopped.
+    receiver
+        .accepting
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut restarted = cli.command();
+    restarted
+        .envs(WEBHOOK_ENV)
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-bootstrap"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _restarted = Server {
+        child: restarted.spawn().unwrap(),
+        base_url: String::new(),
+        token: String::new(),
+    };
+    let feed: Vec<String> = cli.json(&["events", "list", &workspace])["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(feed.len(), 5);
+    let accepted = || -> Vec<String> {
+        let mut ids = Vec::new();
+        for (_, status, body) in receiver.requests() {
+            let event: Value = serde_json::from_slice(&body).unwrap();
+            let id = event["id"].as_str().unwrap().to_owned();
+            if status == 204 && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    };
+    wait_for("every event", || accepted().len() == feed.len());
+    // Every event, once after de-duplication, in feed order, each signed with the secret.
+    assert_eq!(accepted(), feed);
+    for (signature, _, body) in receiver.requests() {
+        let (t, v1) = signature.split_once(',').unwrap();
+        let t = t.strip_prefix("t=").unwrap();
+        let mut signed = format!("{t}.").into_bytes();
+        signed.extend(&body);
+        assert_eq!(
+            v1,
+            format!("v1={}", hmac_sha256_hex(secret.as_bytes(), &signed))
+        );
+    }
+}
+
+#[test]
+fn webhook_add_refuses_private_targets_and_bad_urls() {
+    let cli = Cli::new();
+    let id = cli.json(&["workspace", "create", "Acme"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refuse = |url: &str| {
+        let output = cli
+            .command()
+            .env("ROLLCALL_SECRET_KEY", WEBHOOK_ENV[0].1)
+            .env_remove("ROLLCALL_WEBHOOK_ALLOW_PRIVATE")
+            .args(["webhook", "add", &id, url])
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    assert_eq!(
+        refuse("http://169.254.169.254/latest/meta-data"),
+        "rollcall: the webhook host 169.254.169.254 is a link-local address; webhooks may only \
+         reach public addresses (set ROLLCALL_WEBHOOK_ALLOW_PRIVATE=1 for development)\n"
+    );
+    assert!(refuse("http://localhost:8080/x").contains("is a loopback address"));
+    assert_eq!(
+        refuse("ftp://example.com/"),
+        "rollcall: a webhook URL must start with https:// (or http://), not ftp://\n"
+    );
+    assert_eq!(cli.json(&["webhook", "list", &id]), json!({"webhooks": []}));
+}
+
+/// HMAC-SHA256, computed from its definition (RFC 2104) over SHA-256 from the `sha2` crate, so
+/// the test checks the server's signatures without the server's code.
+fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let inner_key: Vec<u8> = block.iter().map(|b| b ^ 0x36).collect();
+    let outer_key: Vec<u8> = block.iter().map(|b| b ^ 0x5c).collect();
+    let inner = Sha256::new()
+        .chain_update(&inner_key)
+        .chain_update(message)
+        .finalize();
+    let outer = Sha256::new()
+        .chain_update(&outer_key)
+        .chain_update(inner)
+        .finalize();
+    outer.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -213,11 +213,13 @@ pub trait Store: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<WebhookRecord>, StoreError>;
     /// Logs one attempt and moves the webhook on: past the event when it was delivered, else
-    /// one failure further with no attempt before `retry_at`.
+    /// one failure further with no attempt before `retry_at`. The lease is renewed until
+    /// `lease_until`.
     async fn record_delivery(
         &self,
         attempt: DeliveryAttempt,
         retry_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// The workspace's latest delivery attempts, newest first.
     async fn list_deliveries(

@@ -731,3 +731,123 @@ async fn both_backends_order_and_page_users_alike() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_leased_to_one_owner_and_moves_only_past_delivered_events() {
+    use rollcall_store::{DeliveryAttempt, WebhookRecord};
+    let (_dir, store) = open();
+    let ws = new_workspace(&store, "acme").await;
+    add_user(&store, &ws, "u0", json!({"userName": "before@example.com"})).await;
+    let webhook = store
+        .create_webhook(WebhookRecord {
+            id: "wh_1".to_owned(),
+            workspace_id: ws.clone(),
+            url: "https://example.com/hook".to_owned(),
+            secret_salt: "salt".to_owned(),
+            created_at: at(2),
+            delivered_through: 0,
+            failures: 0,
+            next_attempt_at: at(2),
+        })
+        .await
+        .unwrap();
+    // It starts at the end of the feed: nothing is due yet.
+    let before = store.list_events(&ws, 0, 10).await.unwrap();
+    assert_eq!(webhook.delivered_through, before.last().unwrap().cursor);
+    assert!(
+        store
+            .claim_due_webhooks("a", at(3), at(33))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    add_user(&store, &ws, "u1", json!({"userName": "one@example.com"})).await;
+    add_user(&store, &ws, "u2", json!({"userName": "two@example.com"})).await;
+    let claimed = store.claim_due_webhooks("a", at(3), at(33)).await.unwrap();
+    assert_eq!(claimed, vec![webhook.clone()]);
+    // Another owner gets nothing while the lease holds, the holder gets it again.
+    assert!(
+        store
+            .claim_due_webhooks("b", at(4), at(34))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .claim_due_webhooks("a", at(4), at(34))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let events = store
+        .list_events(&ws, webhook.delivered_through, 10)
+        .await
+        .unwrap();
+    let attempt = |event: &rollcall_store::Event, n, delivered| DeliveryAttempt {
+        webhook_id: "wh_1".to_owned(),
+        workspace_id: ws.clone(),
+        event_id: event.id.clone(),
+        event_cursor: event.cursor,
+        attempt: n,
+        at: at(5),
+        status: Some(if delivered { 204 } else { 500 }),
+        error: (!delivered).then(|| "refused".to_owned()),
+        delivered,
+        duration_ms: 3,
+    };
+    // A failure moves nothing but the failure count and the next attempt.
+    store
+        .record_delivery(attempt(&events[0], 1, false), at(50), at(35))
+        .await
+        .unwrap();
+    let listed = store.list_webhooks(&ws).await.unwrap();
+    assert_eq!(
+        (
+            listed[0].delivered_through,
+            listed[0].failures,
+            listed[0].next_attempt_at
+        ),
+        (webhook.delivered_through, 1, at(50))
+    );
+    // Not due before the backoff ends, even for its owner; due after, for anyone once the
+    // lease has run out.
+    assert!(
+        store
+            .claim_due_webhooks("a", at(40), at(70))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .claim_due_webhooks("b", at(71), at(100))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    store
+        .record_delivery(attempt(&events[0], 2, true), at(0), at(101))
+        .await
+        .unwrap();
+    let listed = store.list_webhooks(&ws).await.unwrap();
+    assert_eq!(
+        (listed[0].delivered_through, listed[0].failures),
+        (events[0].cursor, 0)
+    );
+    let log = store.list_deliveries(&ws, 10).await.unwrap();
+    assert_eq!(
+        log,
+        vec![attempt(&events[0], 2, true), attempt(&events[0], 1, false)]
+    );
+
+    store.remove_webhook(&ws, "wh_1").await.unwrap();
+    assert!(store.list_deliveries(&ws, 10).await.unwrap().is_empty());
+    let again = store.remove_webhook(&ws, "wh_1").await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+}

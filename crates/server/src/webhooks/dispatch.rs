@@ -31,7 +31,9 @@ pub struct DispatchOptions {
     pub retry_max: Duration,
     /// How long one attempt may take, connection included.
     pub timeout: Duration,
-    /// How long a claimed webhook stays this node's without being claimed again.
+    /// How long a claimed webhook stays this node's; each attempt renews it. When a node dies,
+    /// another (or the restarted one) takes its webhooks over once their leases run out. It
+    /// must be longer than one attempt (`timeout`).
     pub lease: Duration,
     /// The most events sent to one webhook per claim.
     pub batch: usize,
@@ -46,7 +48,7 @@ impl Default for DispatchOptions {
             retry_base: Duration::from_secs(5),
             retry_max: Duration::from_secs(600),
             timeout: Duration::from_secs(10),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(30),
             batch: 100,
             allow_private: false,
         }
@@ -127,11 +129,9 @@ impl Dispatcher {
     /// Returns the number of attempts made.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let lease = chrono::Duration::from_std(self.options.lease)
-            .unwrap_or_else(|_| chrono::Duration::seconds(60));
         let due = self
             .store
-            .claim_due_webhooks(&self.owner, now, now + lease)
+            .claim_due_webhooks(&self.owner, now, now + self.lease())
             .await?;
         let mut work = tokio::task::JoinSet::new();
         for webhook in due {
@@ -187,7 +187,10 @@ impl Dispatcher {
                 duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             };
             let retry_at = at + self.backoff(failures + 1);
-            self.store.record_delivery(attempt, retry_at).await?;
+            let lease_until = self.clock.now() + self.lease();
+            self.store
+                .record_delivery(attempt, retry_at, lease_until)
+                .await?;
             if !delivered {
                 tracing::info!(
                     webhook = %webhook.id,
@@ -202,6 +205,11 @@ impl Dispatcher {
             failures = 0;
         }
         Ok(attempts)
+    }
+
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.options.lease)
+            .unwrap_or_else(|_| chrono::Duration::seconds(30))
     }
 
     /// The wait after the `failures`-th failure in a row.

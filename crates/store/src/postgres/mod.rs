@@ -606,9 +606,12 @@ impl Store for PostgresStore {
         &self,
         attempt: DeliveryAttempt,
         retry_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.write(None, move |tx| webhooks::record(tx, &attempt, retry_at))
-            .await
+        self.write(None, move |tx| {
+            webhooks::record(tx, &attempt, retry_at, lease_until)
+        })
+        .await
     }
 
     async fn list_deliveries(

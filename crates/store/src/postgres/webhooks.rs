@@ -114,6 +114,7 @@ pub fn record(
     tx: &mut Transaction<'_>,
     attempt: &DeliveryAttempt,
     retry_at: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO webhook_deliveries (webhook_id, workspace_id, event_id, event_cursor,
@@ -134,18 +135,24 @@ pub fn record(
     if attempt.delivered {
         tx.execute(
             "UPDATE webhooks SET delivered_through = GREATEST(delivered_through, $2),
-                 failures = 0, next_attempt_at = $3
+                 failures = 0, next_attempt_at = $3, lease_until = $4
              WHERE id = $1",
             &[
                 &attempt.webhook_id,
                 &attempt.event_cursor,
                 &to_millis(attempt.at),
+                &to_millis(lease_until),
             ],
         )?;
     } else {
         tx.execute(
-            "UPDATE webhooks SET failures = failures + 1, next_attempt_at = $2 WHERE id = $1",
-            &[&attempt.webhook_id, &to_millis(retry_at)],
+            "UPDATE webhooks SET failures = failures + 1, next_attempt_at = $2, lease_until = $3
+             WHERE id = $1",
+            &[
+                &attempt.webhook_id,
+                &to_millis(retry_at),
+                &to_millis(lease_until),
+            ],
         )?;
     }
     Ok(())

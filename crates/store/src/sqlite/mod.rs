@@ -510,8 +510,9 @@ impl Store for SqliteStore {
         &self,
         attempt: DeliveryAttempt,
         retry_at: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.write(move |tx| webhooks::record(tx, &attempt, retry_at))
+        self.write(move |tx| webhooks::record(tx, &attempt, retry_at, lease_until))
             .await
     }
 

@@ -100,6 +100,7 @@ pub fn record(
     conn: &Connection,
     attempt: &DeliveryAttempt,
     retry_at: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO webhook_deliveries (webhook_id, workspace_id, event_id, event_cursor,
@@ -121,19 +122,25 @@ pub fn record(
     if attempt.delivered {
         conn.prepare_cached(
             "UPDATE webhooks SET delivered_through = MAX(delivered_through, ?2), failures = 0,
-                 next_attempt_at = ?3
+                 next_attempt_at = ?3, lease_until = ?4
              WHERE id = ?1",
         )?
         .execute(params![
             attempt.webhook_id,
             attempt.event_cursor,
-            to_millis(attempt.at)
+            to_millis(attempt.at),
+            to_millis(lease_until),
         ])?;
     } else {
         conn.prepare_cached(
-            "UPDATE webhooks SET failures = failures + 1, next_attempt_at = ?2 WHERE id = ?1",
+            "UPDATE webhooks SET failures = failures + 1, next_attempt_at = ?2, lease_until = ?3
+             WHERE id = ?1",
         )?
-        .execute(params![attempt.webhook_id, to_millis(retry_at)])?;
+        .execute(params![
+            attempt.webhook_id,
+            to_millis(retry_at),
+            to_millis(lease_until)
+        ])?;
     }
     Ok(())
 }
