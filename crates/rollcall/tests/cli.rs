@@ -509,12 +509,16 @@ const WEBHOOK_ENV: [(&str, &str); 5] = [
     ("ROLLCALL_WEBHOOK_LEASE_MS", "1000"),
 ];
 
+/// What the receiver keeps of each request: its `Rollcall-Signature`, the status it answered,
+/// and the body.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, u16, Vec<u8>)>>>;
+
 /// A webhook receiver on 127.0.0.1: it answers 503 until `accepting` is set, then 204, and
 /// keeps every request's `Rollcall-Signature` header, status given, and body.
 struct Receiver {
     url: String,
     accepting: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, u16, Vec<u8>)>>>,
+    seen: Seen,
 }
 
 impl Receiver {
