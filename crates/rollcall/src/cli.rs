@@ -72,6 +72,15 @@ pub enum Command {
     /// Send a workspace's events to URLs, signed; read the delivery log.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Read a workspace's request log, newest first.
+    Log {
+        workspace_id: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Only requests answered with an error (status 400 or more).
+        #[arg(long)]
+        failed: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +114,10 @@ pub struct ServeArgs {
     /// The longest wait between two attempts at one delivery, in milliseconds.
     #[arg(long, env = "ROLLCALL_WEBHOOK_RETRY_MAX_MS", default_value_t = 600_000)]
     pub webhook_retry_max_ms: u64,
+
+    /// Days the request log keeps an entry; 0 turns the request log off.
+    #[arg(long, env = "ROLLCALL_REQUEST_LOG_RETENTION_DAYS", default_value_t = rollcall_server::request_log::DEFAULT_RETENTION_DAYS)]
+    pub request_log_retention_days: u32,
 
     /// How long a node keeps the webhooks it delivers to, in milliseconds; a node that dies
     /// holds them this long before another (or the restarted one) takes over.
@@ -506,6 +519,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                 },
             );
+            Ok(())
+        }
+        Command::Log {
+            workspace_id,
+            limit,
+            failed,
+        } => {
+            let workspace = WorkspaceId::new(workspace_id);
+            let entries = operator::list_request_log(store, &workspace, limit, failed).await?;
+            output::request_log(json, &entries);
             Ok(())
         }
         Command::Webhook(WebhookCommand::List { workspace_id }) => {

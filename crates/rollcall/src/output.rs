@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_server::operator::{IssuedToken, base_path};
-use rollcall_store::{DeliveryAttempt, Event, TokenRecord, WebhookRecord, Workspace, WorkspaceId};
+use rollcall_store::{
+    DeliveryAttempt, Event, RequestLogEntry, TokenRecord, WebhookRecord, Workspace, WorkspaceId,
+};
 use serde_json::{Value, json};
 
 /// Prints `value` as JSON, or the text `human` builds.
@@ -201,6 +203,52 @@ pub fn webhooks(json: bool, webhooks: &[WebhookRecord]) {
                     "{}  {}  delivered through {}  {} failures",
                     w.id, w.url, w.delivered_through, w.failures
                 )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+/// The request log, newest first.
+pub fn request_log(json: bool, entries: &[RequestLogEntry]) {
+    let list: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "at": timestamp(e.at),
+                "method": e.method,
+                "route": e.route,
+                "resource_id": e.resource_id,
+                "status": e.status,
+                "scim_type": e.scim_type,
+                "detail": e.detail,
+                "latency_ms": e.latency_ms,
+                "token_id": e.token_id,
+                "user_agent": e.user_agent,
+                "body": e.body,
+            })
+        })
+        .collect();
+    print(json, json!({"entries": list}), || {
+        if entries.is_empty() {
+            return "no requests logged".to_owned();
+        }
+        entries
+            .iter()
+            .map(|e| {
+                let mut line = format!(
+                    "{}  {} {}  {}  {} ms",
+                    timestamp(e.at),
+                    e.method,
+                    e.route,
+                    e.status,
+                    e.latency_ms
+                );
+                if let Some(detail) = &e.detail {
+                    line.push_str("  ");
+                    line.push_str(detail);
+                }
+                line
             })
             .collect::<Vec<_>>()
             .join("\n")

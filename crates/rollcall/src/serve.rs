@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rollcall_server::clock::{Clock, SystemClock};
 use rollcall_server::rate::RateLimiter;
+use rollcall_server::request_log::RequestLog;
 use rollcall_server::webhooks::target::allow_private_from_env;
 use rollcall_server::webhooks::{DispatchOptions, Dispatcher, ServerKey};
 use rollcall_server::{AppState, app, operator};
@@ -61,7 +62,15 @@ pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyh
     let (stopping, mut stop) = tokio::sync::watch::channel(false);
     start_webhooks(&store, &clock, database, &args, stop.clone());
 
+    let request_log = (args.request_log_retention_days > 0).then(|| {
+        RequestLog::start(
+            store.clone(),
+            clock.clone(),
+            args.request_log_retention_days,
+        )
+    });
     let state = AppState {
+        request_log: request_log.clone(),
         store,
         clock,
         rate: Arc::new(RateLimiter::new(args.rate_per_second, args.rate_burst)),
@@ -85,6 +94,10 @@ pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyh
             grace_seconds = SHUTDOWN_GRACE.as_secs(),
             "requests still running at the end of the shutdown grace period were cut off"
         ),
+    }
+    if let Some(log) = request_log {
+        // Entries of the last requests are still queued: write them before exiting.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), log.flush()).await;
     }
     tracing::info!("rollcall stopped");
     Ok(())

@@ -406,6 +406,55 @@ fn serve_creates_a_first_workspace_and_the_cli_works_beside_it() {
     assert!(listed["tokens"][0]["last_used_at"].is_string(), "{listed}");
     assert!(!listed.to_string().contains(&server.token));
 
+    // The request log, read with the CLI: the GET, then the POST (its entries are written
+    // within a fraction of a second).
+    let log = || cli.json(&["log", &workspace, "--limit", "2"]);
+    wait_for("the request log", || {
+        log()["entries"].as_array().unwrap().len() == 2
+    });
+    let entries = log()["entries"].clone();
+    let first_token = listed["tokens"][0]["id"].as_str().unwrap();
+    let second_token = token["id"].as_str().unwrap();
+    let route = "/integrations/scim/{workspace}/Users";
+    let summary: Vec<Value> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            json!([
+                e["method"],
+                e["route"],
+                e["resource_id"],
+                e["status"],
+                e["token_id"],
+                e["body"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            json!([
+                "GET",
+                format!("{route}/{{id}}"),
+                user_id,
+                200,
+                second_token,
+                null
+            ]),
+            json!([
+                "POST",
+                route,
+                null,
+                201,
+                first_token,
+                "{\"userName\":\"first@example.com\"}"
+            ]),
+        ]
+    );
+    let failed = cli.json(&["log", &workspace, "--failed"]);
+    assert_eq!(failed, json!({"entries": []}));
+
     // A second start finds the workspace and prints no new token.
     drop(server);
     let mut second = cli
@@ -485,7 +534,7 @@ fn migrate_run_by_several_nodes_at_once_applies_the_schema_once() {
             String::from_utf8_lossy(&output.stderr)
         );
         let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(printed, json!({"backend": backend, "schema_version": 2}));
+        assert_eq!(printed, json!({"backend": backend, "schema_version": 3}));
     }
     // The schema works: a workspace can be created and listed.
     cli.json(&["workspace", "create", "Acme"]);

@@ -48,6 +48,12 @@ async fn main() {
         .await
         .unwrap();
     let router = app(AppState {
+        // As `serve` runs it: every request is logged.
+        request_log: Some(rollcall_server::request_log::RequestLog::start(
+            store.clone(),
+            Arc::new(SystemClock),
+            rollcall_server::request_log::DEFAULT_RETENTION_DAYS,
+        )),
         store: store.clone(),
         clock: Arc::new(SystemClock),
         rate: Arc::new(rollcall_server::rate::RateLimiter::new(u32::MAX, u32::MAX)),

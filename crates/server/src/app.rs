@@ -31,6 +31,8 @@ pub struct AppState {
     /// The public origin (`https://rollcall.example.com`) used in `meta.location`; when unset,
     /// the request's `Host` header is used with `http`.
     pub public_url: Option<Arc<str>>,
+    /// Where authenticated SCIM requests are logged for their workspace; `None` logs nothing.
+    pub request_log: Option<crate::request_log::RequestLog>,
 }
 
 /// The whole HTTP service: the router behind path normalization.
@@ -105,7 +107,11 @@ fn router(state: AppState) -> Router {
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
         .route("/Bulk", post(bulk::bulk))
-        .route("/.search", post(search::search_all));
+        .route("/.search", post(search::search_all))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::request_log::audit,
+        ));
 
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -74,6 +74,10 @@ impl FromRequestParts<AppState> for ScimContext {
         }
 
         let workspace = session.workspace.ok_or(ApiError::Unauthorized)?;
+        // From here on the request is the workspace's: its request log keeps it.
+        if let Some(audit) = parts.extensions.get::<crate::request_log::Audit>() {
+            audit.authenticated(&workspace.id, &token.id);
+        }
         // The rate applies to authenticated requests only, so bad tokens cannot use up a
         // workspace's allowance.
         state

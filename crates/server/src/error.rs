@@ -150,8 +150,13 @@ pub fn error_body(status: StatusCode, scim_type: Option<ScimType>, detail: Strin
 
 /// A SCIM Error response with the given status.
 pub fn error_response(status: StatusCode, scim_type: Option<ScimType>, detail: String) -> Response {
+    let summary = crate::request_log::ErrorSummary {
+        scim_type: scim_type.map(|t| t.as_str().to_owned()),
+        detail: detail.clone(),
+    };
     let body = error_body(status, scim_type, detail);
     let mut response = (status, body.to_string()).into_response();
+    response.extensions_mut().insert(summary);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(SCIM_CONTENT_TYPE),

@@ -16,6 +16,7 @@
 //! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
 //! - [`secret`]: token generation, hashing and constant-time checks.
 //! - [`rate`]: per-workspace rate limits.
+//! - [`request_log`]: the per-workspace log of authenticated SCIM requests.
 //! - [`clock`]: the injected clock.
 //! - [`webhooks`]: signed deliveries of each workspace's events to its webhooks.
 
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod error;
 pub mod operator;
 pub mod rate;
+pub mod request_log;
 pub mod response;
 pub mod routes;
 pub mod secret;

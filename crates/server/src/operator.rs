@@ -10,8 +10,8 @@ use rand::RngExt;
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
-    DeliveryAttempt, Event, Plan, ResourceId, RoleMapping, Store, StoreError, TokenId, TokenRecord,
-    UserRecord, WebhookRecord, Workspace, WorkspaceId,
+    DeliveryAttempt, Event, Plan, RequestLogEntry, ResourceId, RoleMapping, Store, StoreError,
+    TokenId, TokenRecord, UserRecord, WebhookRecord, Workspace, WorkspaceId,
 };
 
 use crate::secret::{Secret, generate_token};
@@ -536,6 +536,22 @@ pub async fn list_deliveries(
     }
     Ok(store
         .list_deliveries(workspace, limit.clamp(1, MAX_EVENTS_PER_READ))
+        .await?)
+}
+
+/// The workspace's request log, newest first; with `failed_only`, only requests answered with
+/// a status of 400 or more.
+pub async fn list_request_log(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    limit: usize,
+    failed_only: bool,
+) -> Result<Vec<RequestLogEntry>, OperatorError> {
+    if store.get_workspace(workspace).await?.is_none() {
+        return Err(no_workspace(workspace));
+    }
+    Ok(store
+        .list_request_log(workspace, limit.clamp(1, MAX_EVENTS_PER_READ), failed_only)
         .await?)
 }
 

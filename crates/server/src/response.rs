@@ -68,6 +68,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let audit = req.extensions().get::<crate::request_log::Audit>().cloned();
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(format!(
@@ -86,10 +87,16 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
             )));
         }
         let value = serde_json::from_slice(&bytes).map_err(|err| {
+            if let Some(audit) = &audit {
+                audit.unreadable_body(bytes.len());
+            }
             ApiError::Scim(rollcall_scim::Error::InvalidSyntax(format!(
                 "the request body is not valid JSON: {err}"
             )))
         })?;
+        if let Some(audit) = &audit {
+            audit.body(&value);
+        }
         if let Some(place) = nul_character(&value, "") {
             return Err(ApiError::Scim(rollcall_scim::Error::InvalidSyntax(
                 format!(

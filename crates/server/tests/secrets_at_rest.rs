@@ -1,5 +1,5 @@
 //! Secrets never reach the database file in clear: neither the tokens rollcall issues nor the
-//! passwords IdPs send.
+//! passwords IdPs send, in users or in the request log.
 
 #![allow(clippy::unwrap_used)]
 
@@ -30,7 +30,13 @@ async fn no_token_or_password_is_stored_in_clear() {
         tokens.push(password);
     }
 
+    // The request log has kept these requests (and their bodies, redacted).
+    app.request_log.flush().await;
     let text = stored_text(&app);
+    assert!(
+        text.contains("[redacted]"),
+        "the request log was not written"
+    );
     for secret in &tokens {
         assert!(
             !text.contains(secret.as_str()),

@@ -263,6 +263,27 @@ pub struct DeliveryAttempt {
     pub duration_ms: i64,
 }
 
+/// One authenticated SCIM request, for the workspace's request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLogEntry {
+    pub workspace_id: WorkspaceId,
+    pub at: DateTime<Utc>,
+    pub method: String,
+    /// The matched route (`/integrations/scim/{workspace}/Users/{id}`), never the raw URI.
+    pub route: String,
+    /// The resource id in the path, when there is one.
+    pub resource_id: Option<String>,
+    pub status: u16,
+    pub scim_type: Option<String>,
+    /// The error's `detail`, for a failed request.
+    pub detail: Option<String>,
+    pub latency_ms: i64,
+    pub token_id: String,
+    pub user_agent: Option<String>,
+    /// The request body with secrets redacted, cut to a bounded size.
+    pub body: Option<String>,
+}
+
 /// One entry of a workspace's group-to-role map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleMapping {

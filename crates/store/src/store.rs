@@ -9,8 +9,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
-    RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord,
-    Workspace,
+    RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite,
+    WebhookRecord, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -227,4 +227,18 @@ pub trait Store: Send + Sync + 'static {
         workspace: &WorkspaceId,
         limit: usize,
     ) -> Result<Vec<DeliveryAttempt>, StoreError>;
+
+    // The request log.
+    /// Appends entries (of any workspaces) in one transaction.
+    async fn append_request_log(&self, entries: Vec<RequestLogEntry>) -> Result<(), StoreError>;
+    /// The workspace's latest entries, newest first; with `failed_only`, those with a status of
+    /// 400 or more.
+    async fn list_request_log(
+        &self,
+        workspace: &WorkspaceId,
+        limit: usize,
+        failed_only: bool,
+    ) -> Result<Vec<RequestLogEntry>, StoreError>;
+    /// Deletes entries older than `before`; returns how many.
+    async fn prune_request_log(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -43,6 +43,8 @@ pub struct TestApp {
     pub database_url: String,
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
+    /// The app's request log; `flush` it before reading the log from the store.
+    pub request_log: rollcall_server::request_log::RequestLog,
     pub router: rollcall_server::App,
     /// Set by [`TestApp::serving`]: requests then go over a real socket to this address.
     pub server: Option<std::net::SocketAddr>,
@@ -110,7 +112,13 @@ impl TestApp {
         burst: u32,
     ) -> TestApp {
         let store = rollcall_store::open(&database_url).unwrap();
+        let request_log = rollcall_server::request_log::RequestLog::start(
+            store.clone(),
+            clock.clone(),
+            rollcall_server::request_log::DEFAULT_RETENTION_DAYS,
+        );
         let state = AppState {
+            request_log: Some(request_log.clone()),
             store: store.clone(),
             clock: clock.clone(),
             rate: Arc::new(rollcall_server::rate::RateLimiter::new(per_second, burst)),
@@ -121,6 +129,7 @@ impl TestApp {
             database_url,
             store,
             clock,
+            request_log,
             router: app(state),
             server: None,
         }

@@ -160,6 +160,25 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX webhook_deliveries_workspace ON webhook_deliveries(workspace_id, seq);
     CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id);"#,
+    // 3: the per-workspace request log.
+    r#"CREATE TABLE request_log (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        at           BIGINT NOT NULL,
+        method       TEXT COLLATE "C" NOT NULL,
+        route        TEXT COLLATE "C" NOT NULL,
+        resource_id  TEXT COLLATE "C",
+        status       BIGINT NOT NULL,
+        scim_type    TEXT COLLATE "C",
+        detail       TEXT COLLATE "C",
+        latency_ms   BIGINT NOT NULL,
+        token_id     TEXT COLLATE "C" NOT NULL,
+        user_agent   TEXT COLLATE "C",
+        body         TEXT COLLATE "C"
+    );
+    CREATE INDEX request_log_workspace ON request_log(workspace_id, seq);
+    CREATE INDEX request_log_failed ON request_log(workspace_id, seq) WHERE status >= 400;
+    CREATE INDEX request_log_at ON request_log(at);"#,
 ];
 
 /// The schema version this build writes.

@@ -27,6 +27,7 @@ mod custom;
 mod events;
 mod groups;
 mod migrations;
+mod request_log;
 mod roles;
 mod tokens;
 mod users;
@@ -47,8 +48,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
-    RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord,
-    Workspace,
+    RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite,
+    WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -621,6 +622,27 @@ impl Store for PostgresStore {
     ) -> Result<Vec<DeliveryAttempt>, StoreError> {
         let workspace = workspace.clone();
         self.read(move |tx| webhooks::deliveries(tx, &workspace, limit))
+            .await
+    }
+
+    async fn append_request_log(&self, entries: Vec<RequestLogEntry>) -> Result<(), StoreError> {
+        self.write(None, move |tx| request_log::append(tx, &entries))
+            .await
+    }
+
+    async fn list_request_log(
+        &self,
+        workspace: &WorkspaceId,
+        limit: usize,
+        failed_only: bool,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |tx| request_log::list(tx, &workspace, limit, failed_only))
+            .await
+    }
+
+    async fn prune_request_log(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write(None, move |tx| request_log::prune(tx, before))
             .await
     }
 }

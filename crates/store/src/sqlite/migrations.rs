@@ -155,6 +155,25 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX webhook_deliveries_workspace ON webhook_deliveries(workspace_id, seq);
     CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id);",
+    // 3: the per-workspace request log.
+    "CREATE TABLE request_log (
+        seq          INTEGER PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        at           INTEGER NOT NULL,
+        method       TEXT NOT NULL,
+        route        TEXT NOT NULL,
+        resource_id  TEXT,
+        status       INTEGER NOT NULL,
+        scim_type    TEXT,
+        detail       TEXT,
+        latency_ms   INTEGER NOT NULL,
+        token_id     TEXT NOT NULL,
+        user_agent   TEXT,
+        body         TEXT  -- secrets redacted, size capped
+    ) STRICT;
+    CREATE INDEX request_log_workspace ON request_log(workspace_id, seq);
+    CREATE INDEX request_log_failed ON request_log(workspace_id, seq) WHERE status >= 400;
+    CREATE INDEX request_log_at ON request_log(at);",
 ];
 
 /// Brings the schema up to the latest version.

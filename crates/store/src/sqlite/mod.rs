@@ -13,6 +13,7 @@ mod filter_sql;
 mod functions;
 mod groups;
 mod migrations;
+mod request_log;
 mod roles;
 mod sort;
 mod tokens;
@@ -37,8 +38,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
-    RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord,
-    Workspace,
+    RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite,
+    WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -524,5 +525,25 @@ impl Store for SqliteStore {
         let workspace = workspace.clone();
         self.read(move |conn| webhooks::deliveries(conn, &workspace, limit))
             .await
+    }
+
+    async fn append_request_log(&self, entries: Vec<RequestLogEntry>) -> Result<(), StoreError> {
+        self.write(move |tx| request_log::append(tx, &entries))
+            .await
+    }
+
+    async fn list_request_log(
+        &self,
+        workspace: &WorkspaceId,
+        limit: usize,
+        failed_only: bool,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |conn| request_log::list(conn, &workspace, limit, failed_only))
+            .await
+    }
+
+    async fn prune_request_log(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write(move |tx| request_log::prune(tx, before)).await
     }
 }
