@@ -6,6 +6,7 @@ use rollcall_scim::schema::{AttributeType, CustomAttribute, WORKSPACE_USER_SCHEM
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_server::clock::{Clock, SystemClock};
 use rollcall_server::operator::{self, NewWorkspace, WorkspaceUpdate};
+use rollcall_server::views;
 use rollcall_server::webhooks::ServerKey;
 use rollcall_store::{Plan, ResourceId, Store, TokenId, WorkspaceId};
 use serde_json::json;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Send a workspace's events to URLs, signed; read the delivery log.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Issue, list and revoke operator API keys (for /api/v1).
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
     /// Read a workspace's request log, newest first.
     Log {
         workspace_id: String,
@@ -257,6 +261,19 @@ pub enum ExtensionCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Issue an operator API key; prints it once.
+    Create {
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List operator API keys (never the keys themselves).
+    List,
+    /// Revoke an operator API key; it stops working at once.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -519,6 +536,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                 },
             );
+            Ok(())
+        }
+        Command::Apikey(ApikeyCommand::Create { label }) => {
+            let issued = operator::create_api_key(store, label, now).await?;
+            output::print(
+                json,
+                views::api_key_issued(&issued.record, &issued.key),
+                || {
+                    format!(
+                        "operator API key {} (shown once): {}",
+                        issued.record.id,
+                        issued.key.expose()
+                    )
+                },
+            );
+            Ok(())
+        }
+        Command::Apikey(ApikeyCommand::List) => {
+            let keys = operator::list_api_keys(store).await?;
+            output::print(json, views::api_keys(&keys), || {
+                if keys.is_empty() {
+                    return "no API keys".to_owned();
+                }
+                keys.iter()
+                    .map(|k| {
+                        format!(
+                            "{}  {}{}",
+                            k.id,
+                            k.label.as_deref().unwrap_or("-"),
+                            if k.revoked_at.is_some() {
+                                "  revoked"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+        Command::Apikey(ApikeyCommand::Revoke { id }) => {
+            operator::revoke_api_key(store, &id, now).await?;
+            output::print(json, json!({"id": id, "revoked": true}), || {
+                format!("revoked {id}")
+            });
             Ok(())
         }
         Command::Log {

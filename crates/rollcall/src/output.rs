@@ -1,8 +1,8 @@
 //! What the CLI prints: one JSON object with `--json`, a short human line otherwise.
 
-use chrono::{DateTime, Utc};
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_server::operator::{IssuedToken, base_path};
+use rollcall_server::views::{self, timestamp};
 use rollcall_store::{
     DeliveryAttempt, Event, RequestLogEntry, TokenRecord, WebhookRecord, Workspace, WorkspaceId,
 };
@@ -17,23 +17,8 @@ pub fn print(json: bool, value: Value, human: impl FnOnce() -> String) {
     }
 }
 
-pub fn workspace_json(workspace: &Workspace) -> Value {
-    json!({
-        "id": workspace.id.as_str(),
-        "name": workspace.name,
-        "plan": workspace.plan.as_str(),
-        "invitation_only": workspace.invitation_only,
-        "scim_enabled": workspace.scim_enabled,
-        "username_format": workspace.username_format.as_str(),
-        "default_role": workspace.default_role.as_str(),
-        "role_discovery": workspace.role_discovery,
-        "base_path": base_path(&workspace.id),
-        "created_at": timestamp(workspace.created_at),
-    })
-}
-
 pub fn workspace(json: bool, workspace: &Workspace) {
-    print(json, workspace_json(workspace), || {
+    print(json, views::workspace(workspace), || {
         format!(
             "workspace {} ({}): plan {}, invitation-only {}, SCIM {}, userName {}, default role {}",
             workspace.id,
@@ -52,8 +37,7 @@ pub fn workspace(json: bool, workspace: &Workspace) {
 }
 
 pub fn workspaces(json: bool, workspaces: &[Workspace]) {
-    let value = json!({"workspaces": workspaces.iter().map(workspace_json).collect::<Vec<_>>()});
-    print(json, value, || {
+    print(json, views::workspaces(workspaces), || {
         if workspaces.is_empty() {
             return "no workspaces".to_owned();
         }
@@ -66,13 +50,7 @@ pub fn workspaces(json: bool, workspaces: &[Workspace]) {
 }
 
 pub fn scim_enabled(json: bool, workspace: &Workspace, token: &IssuedToken) {
-    let value = json!({
-        "workspace_id": workspace.id.as_str(),
-        "base_path": base_path(&workspace.id),
-        "token_id": token.id.as_str(),
-        "token": token.token.expose(),
-    });
-    print(json, value, || {
+    print(json, views::scim_enabled(workspace, token), || {
         format!(
             "SCIM enabled for workspace {}.\nSCIM base path: {}\nBearer token (shown once): {}",
             workspace.id,
@@ -83,12 +61,7 @@ pub fn scim_enabled(json: bool, workspace: &Workspace, token: &IssuedToken) {
 }
 
 pub fn token_issued(json: bool, workspace: &WorkspaceId, token: &IssuedToken) {
-    let value = json!({
-        "id": token.id.as_str(),
-        "workspace_id": workspace.as_str(),
-        "token": token.token.expose(),
-    });
-    print(json, value, || {
+    print(json, views::token_issued(workspace, token), || {
         format!(
             "token {} for workspace {} (shown once): {}",
             token.id,
@@ -99,20 +72,7 @@ pub fn token_issued(json: bool, workspace: &WorkspaceId, token: &IssuedToken) {
 }
 
 pub fn tokens(json: bool, tokens: &[TokenRecord]) {
-    let list: Vec<Value> = tokens
-        .iter()
-        .map(|t| {
-            json!({
-                "id": t.id.as_str(),
-                "label": t.label,
-                "created_at": timestamp(t.created_at),
-                "last_used_at": t.last_used_at.map(timestamp),
-                "expires_at": t.expires_at.map(timestamp),
-                "revoked": t.revoked_at.is_some(),
-            })
-        })
-        .collect();
-    print(json, json!({"tokens": list}), || {
+    print(json, views::tokens(tokens), || {
         if tokens.is_empty() {
             return "no tokens".to_owned();
         }
@@ -140,25 +100,7 @@ pub fn tokens(json: bool, tokens: &[TokenRecord]) {
 /// The feed page; `next_cursor` is where the next read starts (the last event's cursor, or the
 /// cursor read from when nothing new happened).
 pub fn events(json: bool, events: &[Event], after: Option<&str>) {
-    let list: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "cursor": e.cursor.to_string(),
-                "type": e.kind,
-                "occurred_at": timestamp(e.occurred_at),
-                "resource_id": e.resource_id,
-                "data": e.data,
-            })
-        })
-        .collect();
-    let next = events
-        .last()
-        .map(|e| e.cursor.to_string())
-        .or_else(|| after.map(str::to_owned))
-        .unwrap_or_else(|| "0".to_owned());
-    print(json, json!({"events": list, "next_cursor": next}), || {
+    print(json, views::events(events, after), || {
         if events.is_empty() {
             return "no new events".to_owned();
         }
@@ -179,20 +121,7 @@ pub fn events(json: bool, events: &[Event], after: Option<&str>) {
 }
 
 pub fn webhooks(json: bool, webhooks: &[WebhookRecord]) {
-    let list: Vec<Value> = webhooks
-        .iter()
-        .map(|w| {
-            json!({
-                "id": w.id,
-                "url": w.url,
-                "created_at": timestamp(w.created_at),
-                "delivered_through": w.delivered_through.to_string(),
-                "failures": w.failures,
-                "next_attempt_at": timestamp(w.next_attempt_at),
-            })
-        })
-        .collect();
-    print(json, json!({"webhooks": list}), || {
+    print(json, views::webhooks(webhooks), || {
         if webhooks.is_empty() {
             return "no webhooks".to_owned();
         }
@@ -211,25 +140,7 @@ pub fn webhooks(json: bool, webhooks: &[WebhookRecord]) {
 
 /// The request log, newest first.
 pub fn request_log(json: bool, entries: &[RequestLogEntry]) {
-    let list: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            json!({
-                "at": timestamp(e.at),
-                "method": e.method,
-                "route": e.route,
-                "resource_id": e.resource_id,
-                "status": e.status,
-                "scim_type": e.scim_type,
-                "detail": e.detail,
-                "latency_ms": e.latency_ms,
-                "token_id": e.token_id,
-                "user_agent": e.user_agent,
-                "body": e.body,
-            })
-        })
-        .collect();
-    print(json, json!({"entries": list}), || {
+    print(json, views::request_log(entries), || {
         if entries.is_empty() {
             return "no requests logged".to_owned();
         }
@@ -257,23 +168,7 @@ pub fn request_log(json: bool, entries: &[RequestLogEntry]) {
 
 /// The delivery log, newest first.
 pub fn deliveries(json: bool, attempts: &[DeliveryAttempt]) {
-    let list: Vec<Value> = attempts
-        .iter()
-        .map(|a| {
-            json!({
-                "webhook_id": a.webhook_id,
-                "event_id": a.event_id,
-                "event_cursor": a.event_cursor.to_string(),
-                "attempt": a.attempt,
-                "at": timestamp(a.at),
-                "delivered": a.delivered,
-                "status": a.status,
-                "error": a.error,
-                "duration_ms": a.duration_ms,
-            })
-        })
-        .collect();
-    print(json, json!({"deliveries": list}), || {
+    print(json, views::deliveries(attempts), || {
         if attempts.is_empty() {
             return "no delivery attempts".to_owned();
         }
@@ -307,8 +202,4 @@ pub fn custom_attribute(attribute: &CustomAttribute) -> Value {
         "required": attribute.required,
         "canonical_values": attribute.canonical_values,
     })
-}
-
-fn timestamp(at: DateTime<Utc>) -> String {
-    rollcall_scim::render::timestamp(at)
 }

@@ -8,7 +8,7 @@ use rollcall_server::clock::{Clock, SystemClock};
 use rollcall_server::rate::RateLimiter;
 use rollcall_server::request_log::RequestLog;
 use rollcall_server::webhooks::target::allow_private_from_env;
-use rollcall_server::webhooks::{DispatchOptions, Dispatcher, ServerKey};
+use rollcall_server::webhooks::{DispatchOptions, Dispatcher, ServerKey, WebhookSettings};
 use rollcall_server::{AppState, app, operator};
 use rollcall_store::Store;
 use tracing_subscriber::EnvFilter;
@@ -70,6 +70,10 @@ pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyh
         )
     });
     let state = AppState {
+        webhooks: WebhookSettings {
+            key: ServerKey::load(database).ok(),
+            allow_private: allow_private_from_env(),
+        },
         request_log: request_log.clone(),
         store,
         clock,

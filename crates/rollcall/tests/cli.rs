@@ -534,7 +534,7 @@ fn migrate_run_by_several_nodes_at_once_applies_the_schema_once() {
             String::from_utf8_lossy(&output.stderr)
         );
         let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(printed, json!({"backend": backend, "schema_version": 3}));
+        assert_eq!(printed, json!({"backend": backend, "schema_version": 4}));
     }
     // The schema works: a workspace can be created and listed.
     cli.json(&["workspace", "create", "Acme"]);
@@ -804,4 +804,41 @@ fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
         .chain_update(inner)
         .finalize();
     outer.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn apikey_commands_issue_list_and_revoke_operator_keys() {
+    let cli = Cli::new();
+    let issued = cli.json(&["apikey", "create", "--label", "support"]);
+    let id = issued["id"].as_str().unwrap().to_owned();
+    let key = issued["key"].as_str().unwrap().to_owned();
+    assert_eq!(issued, json!({"id": id, "label": "support", "key": key}));
+    assert!(
+        key.starts_with("rok_") && id.starts_with("key_"),
+        "{issued}"
+    );
+
+    let listed = cli.json(&["apikey", "list"]);
+    assert_eq!(
+        listed,
+        json!({"api_keys": [{
+            "id": id,
+            "label": "support",
+            "created_at": listed["api_keys"][0]["created_at"],
+            "last_used_at": null,
+            "revoked": false,
+        }]})
+    );
+    assert_eq!(
+        cli.json(&["apikey", "revoke", &id]),
+        json!({"id": id, "revoked": true})
+    );
+    assert_eq!(
+        cli.json(&["apikey", "list"])["api_keys"][0]["revoked"],
+        true
+    );
+    assert_eq!(
+        cli.refused(&["apikey", "revoke", "key_0000000000000000"]),
+        "rollcall: there is no API key key_0000000000000000; `rollcall apikey list` shows them\n"
+    );
 }

@@ -54,6 +54,7 @@ async fn main() {
             Arc::new(SystemClock),
             rollcall_server::request_log::DEFAULT_RETENTION_DAYS,
         )),
+        webhooks: Default::default(),
         store: store.clone(),
         clock: Arc::new(SystemClock),
         rate: Arc::new(rollcall_server::rate::RateLimiter::new(u32::MAX, u32::MAX)),

@@ -33,6 +33,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Where authenticated SCIM requests are logged for their workspace; `None` logs nothing.
     pub request_log: Option<crate::request_log::RequestLog>,
+    /// How the operator API adds webhooks.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// The whole HTTP service: the router behind path normalization.
@@ -117,6 +119,7 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/integrations/scim/{workspace}", scim)
+        .nest("/api/v1", crate::api::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -13,13 +13,16 @@
 //!   `/readyz`).
 //! - [`service`]: the operations on resources that those routes share.
 //! - [`auth`]: bearer tokens of a workspace.
+//! - [`api`]: the operator API (`/api/v1`), authenticated by operator API keys.
 //! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
 //! - [`secret`]: token generation, hashing and constant-time checks.
 //! - [`rate`]: per-workspace rate limits.
 //! - [`request_log`]: the per-workspace log of authenticated SCIM requests.
+//! - [`views`]: the JSON shapes of the operator's objects (CLI `--json` and operator API).
 //! - [`clock`]: the injected clock.
 //! - [`webhooks`]: signed deliveries of each workspace's events to its webhooks.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod clock;
@@ -31,6 +34,7 @@ pub mod response;
 pub mod routes;
 pub mod secret;
 pub mod service;
+pub mod views;
 pub mod webhooks;
 
 pub use app::{App, AppState, app};

@@ -10,11 +10,11 @@ use rand::RngExt;
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
-    DeliveryAttempt, Event, Plan, RequestLogEntry, ResourceId, RoleMapping, Store, StoreError,
-    TokenId, TokenRecord, UserRecord, WebhookRecord, Workspace, WorkspaceId,
+    ApiKeyRecord, DeliveryAttempt, Event, Plan, RequestLogEntry, ResourceId, RoleMapping, Store,
+    StoreError, TokenId, TokenRecord, UserRecord, WebhookRecord, Workspace, WorkspaceId,
 };
 
-use crate::secret::{Secret, generate_token};
+use crate::secret::{Secret, generate_api_key, generate_token};
 use crate::webhooks::ServerKey;
 
 /// Why an operator action did not happen.
@@ -553,6 +553,57 @@ pub async fn list_request_log(
     Ok(store
         .list_request_log(workspace, limit.clamp(1, MAX_EVENTS_PER_READ), failed_only)
         .await?)
+}
+
+/// An operator API key as issued: shown once, never again.
+#[derive(Debug)]
+pub struct IssuedApiKey {
+    pub record: ApiKeyRecord,
+    pub key: Secret,
+}
+
+/// Issues an operator API key: it opens the operator API for every workspace.
+pub async fn create_api_key(
+    store: &dyn Store,
+    label: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<IssuedApiKey, OperatorError> {
+    let new = generate_api_key();
+    let record = ApiKeyRecord {
+        id: new.id,
+        label,
+        secret_hash: new.secret_hash,
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.create_api_key(record.clone()).await?;
+    tracing::info!(key = %record.id, "operator API key issued");
+    Ok(IssuedApiKey {
+        record,
+        key: new.key,
+    })
+}
+
+pub async fn list_api_keys(store: &dyn Store) -> Result<Vec<ApiKeyRecord>, OperatorError> {
+    Ok(store.list_api_keys().await?)
+}
+
+pub async fn revoke_api_key(
+    store: &dyn Store,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OperatorError> {
+    match store.revoke_api_key(id, now).await {
+        Ok(()) => {
+            tracing::info!(key = %id, "operator API key revoked");
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(OperatorError::NotFound(format!(
+            "there is no API key {id}; `rollcall apikey list` shows them"
+        ))),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// On an empty database, creates a workspace ready for an IdP: enterprise plan,

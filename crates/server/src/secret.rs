@@ -1,8 +1,11 @@
-//! SCIM tokens: generation, parsing, hashing and constant-time verification.
+//! SCIM tokens and operator API keys: generation, parsing, hashing and constant-time
+//! verification.
 //!
 //! A token reads `rcs_<id>_<secret>`: 16 hex digits of public id, which the store keeps in clear
 //! for lookup (as `tok_<id>`), and 64 hex digits (256 bits) of secret, of which the store keeps
-//! only the SHA-256. The whole token is shown once, when it is issued.
+//! only the SHA-256. The whole token is shown once, when it is issued. An operator API key has
+//! the same shape with the prefix `rok_` (stored as `key_<id>`), so neither is ever mistaken for
+//! the other: a SCIM route refuses a key and the operator API refuses a token.
 
 use std::fmt;
 
@@ -13,6 +16,8 @@ use subtle::ConstantTimeEq;
 
 const TOKEN_PREFIX: &str = "rcs_";
 const ID_PREFIX: &str = "tok_";
+const KEY_PREFIX: &str = "rok_";
+const KEY_ID_PREFIX: &str = "key_";
 
 /// A secret value whose `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,13 +65,42 @@ pub fn generate_token() -> NewToken {
 
 /// Splits a presented token into its id and secret; `None` when it is not of our shape.
 pub fn parse_token(token: &str) -> Option<(TokenId, &str)> {
-    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = split_secret(token, TOKEN_PREFIX)?;
+    Some((TokenId::new(format!("{ID_PREFIX}{id}")), secret))
+}
+
+/// A freshly generated operator API key: the id and hash to store, the key to show once.
+#[derive(Debug)]
+pub struct NewApiKey {
+    pub id: String,
+    pub secret_hash: String,
+    pub key: Secret,
+}
+
+/// Generates an operator API key with 256 bits of secret.
+pub fn generate_api_key() -> NewApiKey {
+    let mut rng = rand::rng();
+    let id = hex::encode(rng.random::<[u8; 8]>());
+    let secret = hex::encode(rng.random::<[u8; 32]>());
+    NewApiKey {
+        id: format!("{KEY_ID_PREFIX}{id}"),
+        secret_hash: hash_secret(&secret),
+        key: Secret::new(format!("{KEY_PREFIX}{id}_{secret}")),
+    }
+}
+
+/// Splits a presented operator API key into its stored id and secret.
+pub fn parse_api_key(key: &str) -> Option<(String, &str)> {
+    let (id, secret) = split_secret(key, KEY_PREFIX)?;
+    Some((format!("{KEY_ID_PREFIX}{id}"), secret))
+}
+
+/// `PREFIX<16 hex>_<64 hex>` into its two hex parts.
+fn split_secret<'a>(text: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
+    let rest = text.strip_prefix(prefix)?;
     let (id, secret) = rest.split_once('_')?;
     let is_hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-    if !is_hex(id, 16) || !is_hex(secret, 64) {
-        return None;
-    }
-    Some((TokenId::new(format!("{ID_PREFIX}{id}")), secret))
+    (is_hex(id, 16) && is_hex(secret, 64)).then_some((id, secret))
 }
 
 /// Hex SHA-256 of a token's secret part, the only form the store keeps.
@@ -109,6 +143,18 @@ mod tests {
         ] {
             assert!(parse_token(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn keys_and_tokens_are_never_taken_for_each_other() {
+        let key = generate_api_key();
+        let (id, secret) = parse_api_key(key.key.expose()).unwrap();
+        assert_eq!(id, key.id);
+        assert!(verify_secret(secret, &key.secret_hash));
+        assert!(parse_token(key.key.expose()).is_none());
+        let token = generate_token();
+        assert!(parse_api_key(token.token.expose()).is_none());
+        assert!(!format!("{key:?}").contains(key.key.expose()));
     }
 
     #[test]

@@ -263,6 +263,19 @@ pub struct DeliveryAttempt {
     pub duration_ms: i64,
 }
 
+/// An operator API key: it opens the operator API (`/api/v1`) for every workspace, and
+/// nothing else. Only the SHA-256 of its secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// `key_` and 16 hex digits.
+    pub id: String,
+    pub label: Option<String>,
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// One authenticated SCIM request, for the workspace's request log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLogEntry {

@@ -8,9 +8,9 @@ use rollcall_scim::user::Role;
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
-    RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite,
-    WebhookRecord, Workspace,
+    ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
+    GroupWrite, ListPage, RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery,
+    UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -241,4 +241,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<RequestLogEntry>, StoreError>;
     /// Deletes entries older than `before`; returns how many.
     async fn prune_request_log(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    // Operator API keys.
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError>;
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// `NotFound` when there is no such key.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

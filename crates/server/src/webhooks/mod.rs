@@ -11,3 +11,12 @@ pub mod target;
 
 pub use dispatch::{DispatchOptions, Dispatcher};
 pub use signing::ServerKey;
+
+/// What the operator API needs to add webhooks.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    /// The key secrets are derived from; `None` when the server has none (webhooks are off).
+    pub key: Option<ServerKey>,
+    /// Whether webhook URLs may reach private and loopback addresses.
+    pub allow_private: bool,
+}

@@ -119,6 +119,12 @@ impl TestApp {
         );
         let state = AppState {
             request_log: Some(request_log.clone()),
+            webhooks: rollcall_server::webhooks::WebhookSettings {
+                key: Some(
+                    rollcall_server::webhooks::ServerKey::from_hex(&"5a".repeat(32)).unwrap(),
+                ),
+                allow_private: true,
+            },
             store: store.clone(),
             clock: clock.clone(),
             rate: Arc::new(rollcall_server::rate::RateLimiter::new(per_second, burst)),

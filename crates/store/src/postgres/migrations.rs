@@ -179,6 +179,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX request_log_workspace ON request_log(workspace_id, seq);
     CREATE INDEX request_log_failed ON request_log(workspace_id, seq) WHERE status >= 400;
     CREATE INDEX request_log_at ON request_log(at);"#,
+    // 4: operator API keys.
+    r#"CREATE TABLE api_keys (
+        id           TEXT COLLATE "C" PRIMARY KEY,
+        label        TEXT COLLATE "C",
+        secret_hash  TEXT COLLATE "C" NOT NULL,
+        created_at   BIGINT NOT NULL,
+        last_used_at BIGINT,
+        revoked_at   BIGINT
+    );"#,
 ];
 
 /// The schema version this build writes.

@@ -23,6 +23,7 @@
 //!   connections are found when they are checked out and replaced, so traffic recovers by
 //!   itself when the database is back.
 
+mod api_keys;
 mod custom;
 mod events;
 mod groups;
@@ -47,9 +48,9 @@ use rollcall_scim::user::Role;
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
-    RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite,
-    WebhookRecord, Workspace,
+    ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
+    GroupWrite, ListPage, RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery,
+    UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -643,6 +644,31 @@ impl Store for PostgresStore {
 
     async fn prune_request_log(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.write(None, move |tx| request_log::prune(tx, before))
+            .await
+    }
+
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
+        self.write(None, move |tx| api_keys::insert(tx, &key)).await
+    }
+
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |tx| api_keys::get(tx, &id)).await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.read(api_keys::list).await
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(None, move |tx| api_keys::revoke(tx, &id, at))
+            .await
+    }
+
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(None, move |tx| api_keys::touch(tx, &id, at))
             .await
     }
 }

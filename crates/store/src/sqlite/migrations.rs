@@ -174,6 +174,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX request_log_workspace ON request_log(workspace_id, seq);
     CREATE INDEX request_log_failed ON request_log(workspace_id, seq) WHERE status >= 400;
     CREATE INDEX request_log_at ON request_log(at);",
+    // 4: operator API keys.
+    "CREATE TABLE api_keys (
+        id           TEXT PRIMARY KEY,
+        label        TEXT,
+        secret_hash  TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at   INTEGER
+    ) STRICT;",
 ];
 
 /// Brings the schema up to the latest version.

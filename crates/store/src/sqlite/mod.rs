@@ -7,6 +7,7 @@
 //! `busy_timeout`. Reads run on a small pool of connections on the blocking thread pool, and in
 //! WAL mode they never wait for the writer.
 
+mod api_keys;
 mod custom;
 mod events;
 mod filter_sql;
@@ -37,9 +38,9 @@ use crate::columns::{from_millis, from_millis_opt, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
-    DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage,
-    RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery, UserRecord, UserWrite,
-    WebhookRecord, Workspace,
+    ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
+    GroupWrite, ListPage, RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery,
+    UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -67,9 +68,23 @@ impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and runs the migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let mut writer = open_connection(&path, false)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrations::run(&mut writer)?;
+        // Processes that open a new file together (a server and a CLI, or `migrate` run by
+        // several nodes) can find it locked in ways SQLite does not wait out by itself (the
+        // switch to WAL, WAL recovery): start over until the deadline.
+        let deadline = std::time::Instant::now() + 2 * BUSY_TIMEOUT;
+        let mut writer = loop {
+            let opened = open_connection(&path, false).and_then(|mut writer| {
+                enable_wal(&writer)?;
+                migrations::run(&mut writer)?;
+                Ok(writer)
+            });
+            match opened {
+                Err(StoreError::Unavailable(_)) if std::time::Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
 
         let mut idle = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -158,6 +173,34 @@ impl SqliteStore {
         .map_err(|err| StoreError::Internal(format!("a read task failed: {err}")))?;
         drop(permit);
         result
+    }
+}
+
+/// Switches the file to WAL mode. Changing the journal mode does not wait for other processes
+/// (SQLite answers "locked" at once instead of calling the busy handler), and several
+/// processes opening a new file together all try it: retry for up to [`BUSY_TIMEOUT`].
+fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        let mode = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::Internal(format!(
+                    "the database cannot use WAL mode (it is in {mode} mode)"
+                )));
+            }
+            Err(err)
+                if matches!(
+                    err.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(err) => return Err(err.into()),
+        }
     }
 }
 
@@ -545,5 +588,28 @@ impl Store for SqliteStore {
 
     async fn prune_request_log(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.write(move |tx| request_log::prune(tx, before)).await
+    }
+
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
+        self.write(move |tx| api_keys::insert(tx, &key)).await
+    }
+
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| api_keys::get(conn, &id)).await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.read(api_keys::list).await
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| api_keys::revoke(tx, &id, at)).await
+    }
+
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| api_keys::touch(tx, &id, at)).await
     }
 }
