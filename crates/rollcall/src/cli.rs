@@ -119,6 +119,18 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLLCALL_WEBHOOK_RETRY_MAX_MS", default_value_t = 600_000)]
     pub webhook_retry_max_ms: u64,
 
+    /// The most requests handled at once; more are answered 503 with Retry-After at once.
+    #[arg(long, env = "ROLLCALL_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
+
+    /// Milliseconds a request may take before it is answered 503 with Retry-After.
+    #[arg(long, env = "ROLLCALL_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// Milliseconds a client may take to send a request body before it is answered 408.
+    #[arg(long, env = "ROLLCALL_BODY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub body_timeout_ms: u64,
+
     /// Days the request log keeps an entry; 0 turns the request log off.
     #[arg(long, env = "ROLLCALL_REQUEST_LOG_RETENTION_DAYS", default_value_t = rollcall_server::request_log::DEFAULT_RETENTION_DAYS)]
     pub request_log_retention_days: u32,

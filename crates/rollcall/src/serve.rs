@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use rollcall_server::clock::{Clock, SystemClock};
+use rollcall_server::guard::{Guard, ServerLimits};
 use rollcall_server::rate::RateLimiter;
 use rollcall_server::request_log::RequestLog;
 use rollcall_server::webhooks::target::allow_private_from_env;
@@ -75,13 +76,22 @@ pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyh
             allow_private: allow_private_from_env(),
         },
         request_log: request_log.clone(),
+        guard: Guard::new(ServerLimits {
+            max_in_flight: args.max_in_flight.max(1),
+            request_timeout: std::time::Duration::from_millis(args.request_timeout_ms.max(1)),
+            body_timeout: std::time::Duration::from_millis(args.body_timeout_ms.max(1)),
+        }),
+        throttle: Default::default(),
         store,
         clock,
         rate: Arc::new(RateLimiter::new(args.rate_per_second, args.rate_burst)),
         public_url: args.public_url.map(Arc::from),
     };
     tracing::info!(%address, "rollcall listening");
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app(state));
+    // The client's address is known to the handlers, for slowing down failed authentication.
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        std::net::SocketAddr,
+    >(app(state));
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping.send(true);

@@ -55,6 +55,8 @@ async fn main() {
             rollcall_server::request_log::DEFAULT_RETENTION_DAYS,
         )),
         webhooks: Default::default(),
+        guard: Default::default(),
+        throttle: Default::default(),
         store: store.clone(),
         clock: Arc::new(SystemClock),
         rate: Arc::new(rollcall_server::rate::RateLimiter::new(u32::MAX, u32::MAX)),

@@ -35,6 +35,10 @@ pub struct AppState {
     pub request_log: Option<crate::request_log::RequestLog>,
     /// How the operator API adds webhooks.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The in-flight cap and deadlines of this node.
+    pub guard: crate::guard::Guard,
+    /// Failed authentication by client address.
+    pub throttle: crate::throttle::AuthThrottle,
 }
 
 /// The whole HTTP service: the router behind path normalization.
@@ -113,16 +117,31 @@ fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::request_log::audit,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::throttle::throttle,
         ));
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .nest("/integrations/scim/{workspace}", scim)
-        .nest("/api/v1", crate::api::routes())
+        .nest(
+            "/api/v1",
+            crate::api::routes().route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::throttle::throttle,
+            )),
+        )
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::guard,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -146,17 +165,25 @@ async fn log_request(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
+    let method = request.method().to_string();
     let span = tracing::info_span!(
         "request",
         request_id = %uuid::Uuid::new_v4(),
-        method = %request.method(),
+        method = %method,
         route = %route,
         workspace = tracing::field::Empty,
+        operator = tracing::field::Empty,
     );
     let started = Instant::now();
     async move {
         let response = next.run(request).await;
         let status = response.status().as_u16();
+        crate::metrics::record_request(&route, &method, status, started.elapsed());
+        match status {
+            401 => crate::metrics::count_auth_failure(),
+            429 => crate::metrics::count_rate_limited(),
+            _ => {}
+        }
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(status, latency_ms, "request finished");
         response.into_response()

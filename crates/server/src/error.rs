@@ -54,6 +54,15 @@ pub enum ApiError {
     /// A feature this server does not offer; listed as unsupported in `/ServiceProviderConfig`.
     #[error("{0}")]
     NotImplemented(String),
+
+    /// The server cannot take the request now (too many in flight, or it ran too long); the
+    /// client should retry shortly.
+    #[error("{0}")]
+    Busy(String),
+
+    /// The client did not send its body in time.
+    #[error("{0}")]
+    RequestTimeout(String),
 }
 
 impl ApiError {
@@ -82,6 +91,8 @@ impl ApiError {
                 "the resource was changed by another request at the same time; retry".to_owned(),
             ),
             ApiError::Store(StoreError::Refused(reason)) => (S::CONFLICT, None, reason),
+            ApiError::Busy(detail) => (S::SERVICE_UNAVAILABLE, None, detail),
+            ApiError::RequestTimeout(detail) => (S::REQUEST_TIMEOUT, None, detail),
             ApiError::Store(StoreError::Unavailable(cause)) => {
                 tracing::warn!(%cause, "store unavailable");
                 (

@@ -17,6 +17,9 @@
 //! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
 //! - [`secret`]: token generation, hashing and constant-time checks.
 //! - [`rate`]: per-workspace rate limits.
+//! - [`guard`]: the in-flight cap and request and body deadlines of a node.
+//! - [`throttle`]: slower 401 answers for addresses that keep failing authentication.
+//! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`request_log`]: the per-workspace log of authenticated SCIM requests.
 //! - [`views`]: the JSON shapes of the operator's objects (CLI `--json` and operator API).
 //! - [`clock`]: the injected clock.
@@ -27,6 +30,8 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod guard;
+pub mod metrics;
 pub mod operator;
 pub mod rate;
 pub mod request_log;
@@ -34,6 +39,7 @@ pub mod response;
 pub mod routes;
 pub mod secret;
 pub mod service;
+pub mod throttle;
 pub mod views;
 pub mod webhooks;
 

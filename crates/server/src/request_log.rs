@@ -165,6 +165,7 @@ impl RequestLog {
         if let Err(mpsc::error::TrySendError::Full(_)) =
             self.queue.try_send(Message::Entry(Box::new(entry)))
         {
+            crate::metrics::count_request_log_dropped();
             tracing::warn!("the request log queue is full; an entry was dropped");
         }
     }

@@ -69,7 +69,18 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let audit = req.extensions().get::<crate::request_log::Audit>().cloned();
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let deadline = req
+            .extensions()
+            .get::<crate::guard::BodyDeadline>()
+            .map_or(crate::guard::ServerLimits::default().body_timeout, |d| d.0);
+        let reading = tokio::time::timeout(deadline, Bytes::from_request(req, state));
+        let read = reading.await.map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} ms",
+                deadline.as_millis()
+            ))
+        })?;
+        let bytes = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(format!(
                     "the request body is larger than {} bytes",

@@ -276,6 +276,14 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A backend's connections, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// One authenticated SCIM request, for the workspace's request log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLogEntry {

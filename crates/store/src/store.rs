@@ -9,8 +9,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
-    GroupWrite, ListPage, RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery,
-    UserRecord, UserWrite, WebhookRecord, Workspace,
+    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, TokenRecord,
+    UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -22,6 +22,11 @@ pub type WorkspaceChange = Box<dyn FnOnce(&mut Workspace) -> Result<(), String> 
 pub trait Store: Send + Sync + 'static {
     /// Answers `Ok` when the database can serve requests (for `/readyz`).
     async fn check(&self) -> Result<(), StoreError>;
+
+    /// The backend's connections now, for metrics; `None` when it has no pool to report.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
 
     /// The version of the schema the database is at (migrations ran when the store opened).
     async fn schema_version(&self) -> Result<i64, StoreError>;
@@ -221,6 +226,8 @@ pub trait Store: Send + Sync + 'static {
         retry_at: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// How many webhooks have events not yet delivered, in all workspaces.
+    async fn webhooks_pending(&self) -> Result<u64, StoreError>;
     /// The workspace's latest delivery attempts, newest first.
     async fn list_deliveries(
         &self,

@@ -170,6 +170,7 @@ impl Dispatcher {
             let outcome = self.send(&webhook, &secret, &event, at).await;
             attempts += 1;
             let delivered = outcome.is_ok();
+            crate::metrics::count_webhook_attempt(delivered);
             let (status, error) = match outcome {
                 Ok(status) => (Some(status), None),
                 Err((status, error)) => (status, Some(error)),

@@ -49,8 +49,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
-    GroupWrite, ListPage, RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery,
-    UserRecord, UserWrite, WebhookRecord, Workspace,
+    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, TokenRecord,
+    UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -248,6 +248,16 @@ impl r2d2::HandleError<postgres::Error> for LogErrors {
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let pool = self.pool.as_ref()?;
+        let state = pool.state();
+        Some(PoolStats {
+            open: state.connections,
+            idle: state.idle_connections,
+            max: pool.max_size(),
+        })
+    }
+
     async fn check(&self) -> Result<(), StoreError> {
         self.with_client(|client| {
             client.simple_query("SELECT 1")?;
@@ -614,6 +624,10 @@ impl Store for PostgresStore {
             webhooks::record(tx, &attempt, retry_at, lease_until)
         })
         .await
+    }
+
+    async fn webhooks_pending(&self) -> Result<u64, StoreError> {
+        self.read(webhooks::pending).await
     }
 
     async fn list_deliveries(

@@ -91,6 +91,17 @@ pub fn any_due(
     Ok(tx.query_one(&sql, &[&to_millis(now), &owner])?.try_get(0)?)
 }
 
+pub fn pending(tx: &mut Transaction<'_>) -> Result<u64, StoreError> {
+    let count: i64 = tx
+        .query_one(
+            "SELECT COUNT(*) FROM webhooks w WHERE EXISTS (SELECT 1 FROM events e
+                 WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through)",
+            &[],
+        )?
+        .try_get(0)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 /// Claims the due webhooks. Rows another node is claiming at this moment are skipped rather
 /// than waited for (`SKIP LOCKED`); they are that node's.
 pub fn claim_due(

@@ -39,8 +39,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
-    GroupWrite, ListPage, RequestLogEntry, RoleMapping, ScimSession, TokenRecord, UserQuery,
-    UserRecord, UserWrite, WebhookRecord, Workspace,
+    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, TokenRecord,
+    UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -226,6 +226,17 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let idle = self.readers.idle.lock().ok()?.len();
+        let readers = u32::try_from(READERS).unwrap_or(u32::MAX);
+        // The writer connection is always open and counted as busy.
+        Some(PoolStats {
+            open: readers + 1,
+            idle: u32::try_from(idle).unwrap_or(0),
+            max: readers + 1,
+        })
+    }
+
     async fn check(&self) -> Result<(), StoreError> {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))?;
@@ -558,6 +569,10 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         self.write(move |tx| webhooks::record(tx, &attempt, retry_at, lease_until))
             .await
+    }
+
+    async fn webhooks_pending(&self) -> Result<u64, StoreError> {
+        self.read(webhooks::pending).await
     }
 
     async fn list_deliveries(

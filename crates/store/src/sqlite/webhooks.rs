@@ -76,6 +76,16 @@ pub fn any_due(conn: &Connection, owner: &str, now: DateTime<Utc>) -> Result<boo
         .query_row(params![to_millis(now), owner], |row| row.get(0))?)
 }
 
+pub fn pending(conn: &Connection) -> Result<u64, StoreError> {
+    let count: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM webhooks w WHERE EXISTS (SELECT 1 FROM events e
+             WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through)",
+        )?
+        .query_row([], |row| row.get(0))?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 pub fn claim_due(
     conn: &Connection,
     owner: &str,
