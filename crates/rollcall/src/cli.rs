@@ -202,6 +202,13 @@ pub enum TokenCommand {
     List { workspace_id: String },
     /// Revoke a token by its id (tok_...).
     Revoke { token_id: String },
+    /// Issue a new token in place of one, which keeps working for the overlap.
+    Rotate {
+        token_id: String,
+        /// How long the old token keeps working, such as 24h, 7d or 30m.
+        #[arg(long, default_value = "24h")]
+        overlap: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -409,6 +416,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(TokenCommand::List { workspace_id }) => {
             let tokens = operator::list_tokens(store, &WorkspaceId::new(workspace_id)).await?;
             output::tokens(json, &tokens);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Rotate { token_id, overlap }) => {
+            let overlap = operator::parse_duration(&overlap).ok_or_else(|| {
+                anyhow!("--overlap {overlap:?} is not a duration like 24h, 7d or 30m")
+            })?;
+            let old = TokenId::new(token_id);
+            let rotated = operator::rotate_token(store, &old, overlap, now).await?;
+            output::print(json, views::token_rotated(&rotated, old.as_str()), || {
+                format!(
+                    "token {} for workspace {} (shown once): {}\n{old} keeps working until {}",
+                    rotated.issued.id,
+                    rotated.workspace,
+                    rotated.issued.token.expose(),
+                    views::timestamp(rotated.old_expires_at)
+                )
+            });
             Ok(())
         }
         Command::Token(TokenCommand::Revoke { token_id }) => {

@@ -47,6 +47,10 @@ pub fn routes() -> Router<AppState> {
             "/workspaces/{workspace}/tokens/{token}/revoke",
             post(revoke_token),
         )
+        .route(
+            "/workspaces/{workspace}/tokens/{token}/rotate",
+            post(rotate_token),
+        )
         .route("/workspaces/{workspace}/events", get(list_events))
         .route("/workspaces/{workspace}/log", get(request_log))
         .route(
@@ -191,16 +195,24 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
-/// A JSON body; a malformed one is a 400 that says what is wrong.
+/// A JSON body, whatever its declared media type; an empty body is `{}`. A malformed one is a
+/// 400 that says what is wrong.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
-        let Json(value) = Json::<Value>::from_request(request, state)
+        let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+        let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            serde_json::from_slice(&bytes).map_err(|err| {
+                Problem::bad_request(format!("the request body is not valid JSON: {err}"))
+            })?
+        };
         let value = if value.is_null() { json!({}) } else { value };
         serde_json::from_value(value)
             .map(Body)
@@ -399,6 +411,42 @@ async fn revoke_token(
     }
     operator::revoke_token(state.store.as_ref(), &token, state.clock.now()).await?;
     ok(json!({"id": token.as_str(), "revoked": true}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateToken {
+    /// How long the old token keeps working: `24h` (the default), `7d`, `30m`.
+    overlap: Option<String>,
+}
+
+async fn rotate_token(
+    _: Operator,
+    State(state): State<AppState>,
+    Path((workspace, token)): Path<(String, String)>,
+    Body(body): Body<RotateToken>,
+) -> Answer {
+    let (workspace, token) = (WorkspaceId::new(workspace), TokenId::new(token));
+    let overlap = body.overlap.as_deref().unwrap_or("24h");
+    let overlap = operator::parse_duration(overlap).ok_or_else(|| {
+        Problem::bad_request(format!(
+            "{overlap:?} is not a duration; use a number and d, h or m (24h, 7d, 30m)"
+        ))
+    })?;
+    let belongs = state
+        .store
+        .get_token(&token)
+        .await?
+        .is_some_and(|record| record.workspace_id == workspace);
+    if !belongs {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("workspace {workspace} has no token {token}"),
+        ));
+    }
+    let rotated =
+        operator::rotate_token(state.store.as_ref(), &token, overlap, state.clock.now()).await?;
+    created(views::token_rotated(&rotated, token.as_str()))
 }
 
 #[derive(Deserialize)]

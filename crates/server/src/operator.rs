@@ -278,6 +278,63 @@ pub async fn revoke_token(
     }
 }
 
+/// A token as rotated: the new one (shown once), and when the old one stops working.
+#[derive(Debug)]
+pub struct RotatedToken {
+    pub workspace: WorkspaceId,
+    pub issued: IssuedToken,
+    pub old_expires_at: DateTime<Utc>,
+}
+
+/// Issues a new token in place of `old`, with its label and expiry period, and lets `old` work
+/// for `overlap` more (or until its own expiry, if sooner), so that an IdP can be given the new
+/// token without a moment when neither works.
+pub async fn rotate_token(
+    store: &dyn Store,
+    old: &TokenId,
+    overlap: Duration,
+    now: DateTime<Utc>,
+) -> Result<RotatedToken, OperatorError> {
+    let no_token = || {
+        OperatorError::NotFound(format!(
+            "there is no token {old} that can be rotated (it does not exist or is revoked); \
+             `rollcall token list WORKSPACE_ID` shows a workspace's tokens"
+        ))
+    };
+    let current = store.get_token(old).await?.ok_or_else(no_token)?;
+    if current.revoked_at.is_some() || current.expires_at.is_some_and(|at| at <= now) {
+        return Err(no_token());
+    }
+    let new = generate_token();
+    let record = TokenRecord {
+        id: new.id.clone(),
+        workspace_id: current.workspace_id.clone(),
+        label: current.label.clone(),
+        secret_hash: new.secret_hash,
+        created_at: now,
+        last_used_at: None,
+        // The new token lives as long as the old one was given.
+        expires_at: current.expires_at.map(|at| now + (at - current.created_at)),
+        revoked_at: None,
+    };
+    let old_expires_at = current
+        .expires_at
+        .map_or(now + overlap, |at| at.min(now + overlap));
+    match store.rotate_token(old, record, old_expires_at).await {
+        Err(StoreError::NotFound) => return Err(no_token()),
+        other => other?,
+    }
+    tracing::info!(workspace = %current.workspace_id, old = %old, new = %new.id, "token rotated");
+    Ok(RotatedToken {
+        workspace: current.workspace_id,
+        issued: IssuedToken {
+            id: new.id,
+            token: new.token,
+        },
+        old_expires_at,
+    })
+}
+
 /// The operator's way to name an Owner or correct a role.
 pub async fn set_user_role(
     store: &dyn Store,

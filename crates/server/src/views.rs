@@ -53,6 +53,17 @@ pub fn token_issued(workspace: &WorkspaceId, token: &IssuedToken) -> Value {
     })
 }
 
+/// A token just rotated: the new one (shown once) and the old one's end.
+pub fn token_rotated(rotated: &crate::operator::RotatedToken, old: &str) -> Value {
+    json!({
+        "id": rotated.issued.id.as_str(),
+        "workspace_id": rotated.workspace.as_str(),
+        "token": rotated.issued.token.expose(),
+        "replaces": old,
+        "replaced_expires_at": timestamp(rotated.old_expires_at),
+    })
+}
+
 pub fn tokens(tokens: &[TokenRecord]) -> Value {
     let list: Vec<Value> = tokens
         .iter()

@@ -390,3 +390,59 @@ async fn mistakes_are_answered_with_what_is_wrong() {
     let still = app.scim(&other, Method::GET, "/Users", None).await;
     assert_eq!(still.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_rotated_token_works_beside_the_new_one_until_the_overlap_ends() {
+    let app = TestApp::new().await;
+    let key = api_key(&app).await;
+    let tenant = app.tenant("acme").await;
+    let id = tenant.workspace.id.as_str();
+    let (old_id, _) = rollcall_server::secret::parse_token(&tenant.token).unwrap();
+
+    let rotated = call(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/workspaces/{id}/tokens/{old_id}/rotate"),
+        Some(json!({"overlap": "1h"})),
+    )
+    .await;
+    assert_eq!(rotated.status, StatusCode::CREATED, "{}", rotated.body);
+    let new_token = rotated.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        rotated.body,
+        json!({
+            "id": rotated.body["id"],
+            "workspace_id": id,
+            "token": new_token,
+            "replaces": old_id.as_str(),
+            "replaced_expires_at": "2026-01-02T04:04:05.678Z",
+        })
+    );
+    let users = format!("{}/Users", tenant.base());
+    let status = |token: String| {
+        let (app, users) = (&app, &users);
+        async move { app.send(Method::GET, users, Some(&token), None, &[]).await }
+    };
+    assert_eq!(status(tenant.token.clone()).await.status, StatusCode::OK);
+    assert_eq!(status(new_token.clone()).await.status, StatusCode::OK);
+
+    // After the overlap the old token gets the same 401 as a token that never existed.
+    app.clock.advance(chrono::Duration::minutes(61));
+    let old = status(tenant.token.clone()).await;
+    let unknown = status(format!("rcs_{}_{}", "1".repeat(16), "2".repeat(64))).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    assert_eq!((old.status, old.body), (unknown.status, unknown.body));
+    assert_eq!(status(new_token).await.status, StatusCode::OK);
+
+    // An expired or revoked token cannot be rotated.
+    let again = call(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/workspaces/{id}/tokens/{old_id}/rotate"),
+        None,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+}

@@ -59,6 +59,14 @@ pub trait Store: Send + Sync + 'static {
     /// Marks the token revoked at `at`; `NotFound` when there is no such token.
     async fn revoke_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// In one transaction: stores `new`, and makes the token `old` expire at `old_expires_at`
+    /// (or its own earlier expiry). `NotFound` when `old` does not exist or is revoked.
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        new: TokenRecord,
+        old_expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     // Users.
     /// Inserts a user; `Uniqueness` when its userName is taken in the workspace.

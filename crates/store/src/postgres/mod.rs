@@ -338,6 +338,19 @@ impl Store for PostgresStore {
             .await
     }
 
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        new: TokenRecord,
+        old_expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let old = old.clone();
+        self.write(None, move |tx| {
+            tokens::rotate(tx, &old, &new, old_expires_at)
+        })
+        .await
+    }
+
     async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.clone();
         self.write(None, move |tx| tokens::touch(tx, &id, at)).await

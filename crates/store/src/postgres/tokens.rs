@@ -59,6 +59,24 @@ pub fn revoke(tx: &mut Transaction<'_>, id: &TokenId, at: DateTime<Utc>) -> Resu
     Ok(())
 }
 
+pub fn rotate(
+    tx: &mut Transaction<'_>,
+    old: &TokenId,
+    new: &TokenRecord,
+    old_expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let at = to_millis(old_expires_at);
+    let changed = tx.execute(
+        "UPDATE scim_tokens SET expires_at = LEAST(COALESCE(expires_at, $2), $2)
+         WHERE id = $1 AND revoked_at IS NULL",
+        &[&old.as_str(), &at],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert(tx, new)
+}
+
 pub fn touch(tx: &mut Transaction<'_>, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE scim_tokens SET last_used_at = $2 WHERE id = $1",

@@ -310,6 +310,17 @@ impl Store for SqliteStore {
         self.write(move |tx| tokens::revoke(tx, &id, at)).await
     }
 
+    async fn rotate_token(
+        &self,
+        old: &TokenId,
+        new: TokenRecord,
+        old_expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let old = old.clone();
+        self.write(move |tx| tokens::rotate(tx, &old, &new, old_expires_at))
+            .await
+    }
+
     async fn touch_token(&self, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.clone();
         self.write(move |tx| tokens::touch(tx, &id, at)).await

@@ -58,6 +58,24 @@ pub fn revoke(conn: &Connection, id: &TokenId, at: DateTime<Utc>) -> Result<(), 
     Ok(())
 }
 
+pub fn rotate(
+    conn: &Connection,
+    old: &TokenId,
+    new: &TokenRecord,
+    old_expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let at = to_millis(old_expires_at);
+    let changed = conn.execute(
+        "UPDATE scim_tokens SET expires_at = MIN(COALESCE(expires_at, ?2), ?2)
+         WHERE id = ?1 AND revoked_at IS NULL",
+        params![old.as_str(), at],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert(conn, new)
+}
+
 pub fn touch(conn: &Connection, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE scim_tokens SET last_used_at = ?2 WHERE id = ?1",
