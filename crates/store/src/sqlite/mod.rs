@@ -50,7 +50,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many read connections the pool keeps.
 const READERS: usize = 4;
 
-type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+/// The most writes committed together in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// One write, run by the writer thread inside a batch's transaction (or told why there is
+/// none). It answers whether its work succeeded, and how to reply once the batch's commit is
+/// known.
+type WriteJob = Box<dyn FnOnce(Result<&rusqlite::Transaction<'_>, &StoreError>) -> Done + Send>;
+
+/// A write's outcome within its batch, and its reply, called with the batch's commit result.
+type Done = (bool, Box<dyn FnOnce(Result<(), StoreError>) + Send>);
 
 /// A SQLite database file opened for rollcall.
 pub struct SqliteStore {
@@ -99,9 +108,16 @@ impl SqliteStore {
         thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn(move || {
-                // Jobs run one at a time; the thread ends when the store is dropped.
-                while let Ok(job) = receiver.recv() {
-                    job(&mut writer);
+                // The thread ends when the store is dropped.
+                while let Ok(first) = receiver.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_BATCH {
+                        match receiver.try_recv() {
+                            Ok(job) => jobs.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&mut writer, jobs);
                 }
             })
             .map_err(|err| StoreError::Internal(format!("cannot start the writer: {err}")))?;
@@ -117,23 +133,32 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer thread and commits it.
+    /// Runs `work` on the writer thread, all or nothing, and answers once it is committed.
+    ///
+    /// Writes that queue up while the writer is busy are committed together (group commit):
+    /// one `BEGIN IMMEDIATE` transaction, one savepoint per write so that a write that fails
+    /// undoes only its own changes, and one commit, whose fsync makes all of them durable
+    /// before any of them is answered. Each write sees the writes before it in the batch, as it
+    /// would if they had committed one by one.
     async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: WriteJob = Box::new(move |conn: &mut Connection| {
-            let result = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)
-                .and_then(|tx| {
-                    let value = work(&tx)?;
-                    tx.commit()?;
-                    Ok(value)
-                });
-            let _ = reply.send(result);
+        let job: WriteJob = Box::new(move |tx| match tx {
+            Ok(tx) => {
+                let result = work(tx);
+                let ok = result.is_ok();
+                let finish = move |commit: Result<(), StoreError>| {
+                    let _ = reply.send(commit.and(result));
+                };
+                (ok, Box::new(finish))
+            }
+            Err(err) => {
+                let _ = reply.send(Err(copy_error(err)));
+                (false, Box::new(|_| {}))
+            }
         });
         self.writer
             .send(job)
@@ -173,6 +198,63 @@ impl SqliteStore {
         .map_err(|err| StoreError::Internal(format!("a read task failed: {err}")))?;
         drop(permit);
         result
+    }
+}
+
+/// Runs one batch of writes in one transaction and answers each after the commit.
+fn run_batch(conn: &mut Connection, jobs: Vec<WriteJob>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(err) => {
+            let err = StoreError::from(err);
+            for job in jobs {
+                let _ = job(Err(&err));
+            }
+            return;
+        }
+    };
+    let mut replies = Vec::with_capacity(jobs.len());
+    let mut broken: Option<StoreError> = None;
+    for job in jobs {
+        if let Some(err) = &broken {
+            let _ = job(Err(err));
+            continue;
+        }
+        if let Err(err) = tx.execute_batch("SAVEPOINT write") {
+            let err = StoreError::from(err);
+            let _ = job(Err(&err));
+            broken = Some(err);
+            continue;
+        }
+        let (ok, reply) = job(Ok(&tx));
+        let end = if ok {
+            "RELEASE write"
+        } else {
+            "ROLLBACK TO write; RELEASE write"
+        };
+        if let Err(err) = tx.execute_batch(end) {
+            broken = Some(StoreError::from(err));
+        }
+        replies.push(reply);
+    }
+    let committed = match broken {
+        // A savepoint that could not be closed leaves the batch in doubt: none of it commits.
+        Some(err) => {
+            drop(tx);
+            Err(err)
+        }
+        None => tx.commit().map_err(StoreError::from),
+    };
+    for reply in replies {
+        reply(committed.as_ref().map(|_| ()).map_err(copy_error));
+    }
+}
+
+/// The same failure again, for each write of a batch that failed as a whole.
+fn copy_error(err: &StoreError) -> StoreError {
+    match err {
+        StoreError::Unavailable(message) => StoreError::Unavailable(message.clone()),
+        other => StoreError::Internal(other.to_string()),
     }
 }
 
@@ -637,5 +719,68 @@ impl Store for SqliteStore {
     async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |tx| api_keys::touch(tx, &id, at)).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod group_commit_tests {
+    use super::*;
+
+    /// Writes sent at once are committed in batches; one that fails leaves no trace, and the
+    /// others are not disturbed by it.
+    #[test]
+    fn a_failing_write_in_a_batch_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("batch.db")).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let results: Vec<Result<usize, StoreError>> = runtime.block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for i in 0..400usize {
+                let store = store.clone();
+                tasks.spawn(async move {
+                    store
+                        .write(move |tx| {
+                            tx.execute(
+                                "INSERT INTO workspaces (id, name, plan, invitation_only,
+                                     scim_enabled, username_format, default_role, created_at)
+                                 VALUES (?1, 'w', 'free', 0, 0, 'email', 'Member', 0)",
+                                [format!("ws-{i}")],
+                            )?;
+                            if i.is_multiple_of(3) {
+                                return Err(StoreError::Refused(format!("write {i} refused")));
+                            }
+                            Ok(i)
+                        })
+                        .await
+                });
+            }
+            let mut results = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                results.push(done.unwrap());
+            }
+            results
+        });
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Refused(_))))
+            .count();
+        assert_eq!(refused, 134);
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 266);
+
+        let stored: Vec<String> = runtime
+            .block_on(store.list_workspaces())
+            .unwrap()
+            .into_iter()
+            .map(|w| w.id.to_string())
+            .collect();
+        assert_eq!(stored.len(), 266);
+        assert!(stored.iter().all(|id| {
+            let i: usize = id.trim_start_matches("ws-").parse().unwrap();
+            !i.is_multiple_of(3)
+        }));
     }
 }
