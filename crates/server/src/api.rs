@@ -6,7 +6,8 @@
 //! refused on SCIM routes. Bodies and answers are JSON; the answers have the shapes of the
 //! CLI's `--json` output ([`crate::views`]). An error answers `{"error": MESSAGE}` with its
 //! status: 400 for a refused or malformed request, 401 without a valid key, 404 for an unknown
-//! workspace, token or webhook, 503 while the database is unavailable.
+//! workspace, token or webhook, 503 while the database is unavailable. The OpenAPI document is
+//! served at `/api/v1/openapi.json` ([`OPENAPI`]).
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -32,6 +33,7 @@ const TOUCH_INTERVAL: Duration = Duration::seconds(60);
 /// The routes, to be nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi))
         .route("/workspaces", get(list_workspaces).post(create_workspace))
         .route(
             "/workspaces/{workspace}",
@@ -72,6 +74,22 @@ pub fn routes() -> Router<AppState> {
                 "this method is not allowed on this endpoint",
             )
         })
+}
+
+/// The OpenAPI 3.0 document of these routes. A test holds it to the router, so that neither
+/// changes without the other.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/v1/openapi.json`: needs no key.
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 /// An error answer: `{"error": MESSAGE}`.

@@ -446,3 +446,100 @@ async fn a_rotated_token_works_beside_the_new_one_until_the_overlap_ends() {
     .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
 }
+
+/// The routes `api.rs` declares, read from its source: `(path, methods)`.
+fn declared_routes() -> Vec<(String, Vec<String>)> {
+    let source = include_str!("../src/api.rs");
+    let mut routes = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find(".route(") {
+        rest = &rest[start + ".route(".len()..];
+        let open = rest.find('"').unwrap();
+        let close = open + 1 + rest[open + 1..].find('"').unwrap();
+        let path = rest[open + 1..close].to_owned();
+        // The handlers up to the closing parenthesis of this `.route(`.
+        let mut depth = 1;
+        let mut end = 0;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let handlers = &rest[..end];
+        let methods = ["get", "post", "put", "patch", "delete"]
+            .into_iter()
+            .filter(|m| handlers.contains(&format!("{m}(")) || handlers.contains(&format!(".{m}(")))
+            .map(str::to_owned)
+            .collect();
+        routes.push((path, methods));
+    }
+    routes
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_routes_that_exist() {
+    let app = TestApp::new().await;
+    let key = api_key(&app).await;
+    let reply = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let document = reply.body;
+    assert_eq!(document["openapi"], "3.0.3");
+    let documented: std::collections::BTreeMap<String, Vec<String>> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(path, item)| {
+            let mut methods: Vec<String> = item
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+                .cloned()
+                .collect();
+            methods.sort();
+            (path.clone(), methods)
+        })
+        .collect();
+    let declared: std::collections::BTreeMap<String, Vec<String>> = declared_routes()
+        .into_iter()
+        .filter(|(path, _)| path != "/openapi.json")
+        .map(|(path, mut methods)| {
+            methods.sort();
+            (path, methods)
+        })
+        .collect();
+    assert_eq!(declared.len(), 12, "{declared:?}");
+    assert_eq!(documented, declared);
+
+    // And the router agrees: each documented method is served (never 405 or "no such
+    // endpoint"), each other method is 405.
+    for (path, methods) in &documented {
+        let concrete = path
+            .replace("{workspace}", "nope")
+            .replace("{token}", "tok_0000000000000000")
+            .replace("{webhook}", "wh_0000000000000000");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let verb: Method = method.to_uppercase().parse().unwrap();
+            let reply = call(&app, &key, verb, &concrete, Some(json!({}))).await;
+            let served = reply.status != StatusCode::METHOD_NOT_ALLOWED
+                && reply.body != json!({"error": "no such endpoint"});
+            assert_eq!(
+                served,
+                methods.iter().any(|m| m == method),
+                "{method} {path}: {} {}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+}
