@@ -76,6 +76,16 @@ struct ReaderPool {
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and runs the migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with_batch(path, MAX_BATCH)
+    }
+
+    /// [`SqliteStore::open`] with at most `max_batch` writes per commit; 1 commits each write
+    /// on its own (for measuring what group commit gains).
+    pub fn open_with_batch(
+        path: impl AsRef<Path>,
+        max_batch: usize,
+    ) -> Result<SqliteStore, StoreError> {
+        let max_batch = max_batch.max(1);
         let path = path.as_ref().to_path_buf();
         // Processes that open a new file together (a server and a CLI, or `migrate` run by
         // several nodes) can find it locked in ways SQLite does not wait out by itself (the
@@ -111,7 +121,7 @@ impl SqliteStore {
                 // The thread ends when the store is dropped.
                 while let Ok(first) = receiver.recv() {
                     let mut jobs = vec![first];
-                    while jobs.len() < MAX_BATCH {
+                    while jobs.len() < max_batch {
                         match receiver.try_recv() {
                             Ok(job) => jobs.push(job),
                             Err(_) => break,
