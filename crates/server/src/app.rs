@@ -127,6 +127,7 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::metrics))
+        .nest("/console", crate::console::routes())
         .nest("/integrations/scim/{workspace}", scim)
         .nest(
             "/api/v1",

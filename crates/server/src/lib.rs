@@ -14,6 +14,7 @@
 //! - [`service`]: the operations on resources that those routes share.
 //! - [`auth`]: bearer tokens of a workspace.
 //! - [`api`]: the operator API (`/api/v1`), authenticated by operator API keys.
+//! - [`console`]: the admin console (`/console`), server-rendered pages for support staff.
 //! - [`operator`]: workspace, SCIM and token actions of the operator (CLI today).
 //! - [`secret`]: token generation, hashing and constant-time checks.
 //! - [`rate`]: per-workspace rate limits.
@@ -29,6 +30,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod console;
 pub mod error;
 pub mod guard;
 pub mod metrics;

@@ -96,6 +96,15 @@ impl ServerKey {
         }
     }
 
+    /// The key that signs console sessions, derived from the server key so that it is never the
+    /// key of anything else.
+    pub fn console_key(&self) -> Vec<u8> {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"rollcall console sessions");
+        mac.finalize().into_bytes().to_vec()
+    }
+
     /// The signing secret of a webhook.
     pub fn webhook_secret(&self, webhook_id: &str, salt: &str) -> Secret {
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0)
