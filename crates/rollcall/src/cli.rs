@@ -73,6 +73,9 @@ pub enum Command {
     /// Send a workspace's events to URLs, signed; read the delivery log.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Create one-time links with which a workspace's IT admin takes a SCIM token.
+    #[command(subcommand)]
+    SetupLink(SetupLinkCommand),
     /// Issue, list and revoke operator API keys (for /api/v1).
     #[command(subcommand)]
     Apikey(ApikeyCommand),
@@ -279,6 +282,20 @@ pub enum ExtensionCommand {
         workspace_id: String,
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SetupLinkCommand {
+    /// Create a link (shown once); it works once, until it expires.
+    Create {
+        workspace_id: String,
+        /// How long the link works, such as 7d (the default) or 48h.
+        #[arg(long, default_value = "7d")]
+        expires_in: String,
+        /// The public origin the link starts with (https://rollcall.example.com).
+        #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
+        public_url: Option<String>,
     },
 }
 
@@ -569,6 +586,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         added.webhook.id,
                         added.webhook.url,
                         added.secret.expose()
+                    )
+                },
+            );
+            Ok(())
+        }
+        Command::SetupLink(SetupLinkCommand::Create {
+            workspace_id,
+            expires_in,
+            public_url,
+        }) => {
+            let valid_for = operator::parse_duration(&expires_in).ok_or_else(|| {
+                anyhow!("--expires-in {expires_in:?} is not a duration like 7d or 48h")
+            })?;
+            let workspace = WorkspaceId::new(workspace_id);
+            let link = operator::create_setup_link(store, &workspace, valid_for, now).await?;
+            let url =
+                public_url.map(|origin| format!("{}{}", origin.trim_end_matches('/'), link.path()));
+            output::print(
+                json,
+                json!({
+                    "id": link.record.id,
+                    "path": link.path(),
+                    "url": url,
+                    "expires_at": views::timestamp(link.record.expires_at),
+                }),
+                || {
+                    format!(
+                        "setup link (shown once; send it to the workspace's IT admin): {}\n\
+                         it works once, until {}",
+                        url.clone().unwrap_or_else(|| link.path()),
+                        views::timestamp(link.record.expires_at)
                     )
                 },
             );

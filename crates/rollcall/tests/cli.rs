@@ -534,7 +534,7 @@ fn migrate_run_by_several_nodes_at_once_applies_the_schema_once() {
             String::from_utf8_lossy(&output.stderr)
         );
         let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(printed, json!({"backend": backend, "schema_version": 4}));
+        assert_eq!(printed, json!({"backend": backend, "schema_version": 5}));
     }
     // The schema works: a workspace can be created and listed.
     cli.json(&["workspace", "create", "Acme"]);
@@ -841,4 +841,44 @@ fn apikey_commands_issue_list_and_revoke_operator_keys() {
         cli.refused(&["apikey", "revoke", "key_0000000000000000"]),
         "rollcall: there is no API key key_0000000000000000; `rollcall apikey list` shows them\n"
     );
+}
+
+#[test]
+fn setup_link_create_prints_a_one_time_link() {
+    let cli = Cli::new();
+    let id = cli.json(&[
+        "workspace",
+        "create",
+        "Acme",
+        "--plan",
+        "enterprise",
+        "--invitation-only",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = cli.json(&[
+        "setup-link",
+        "create",
+        &id,
+        "--public-url",
+        "https://rollcall.example.com/",
+    ]);
+    let path = link["path"].as_str().unwrap().to_owned();
+    assert!(path.starts_with("/console/setup/rsl_"), "{link}");
+    assert_eq!(
+        link,
+        json!({
+            "id": link["id"],
+            "path": path,
+            "url": format!("https://rollcall.example.com{path}"),
+            "expires_at": link["expires_at"],
+        })
+    );
+    let free = cli.json(&["workspace", "create", "Free"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = cli.refused(&["setup-link", "create", &free]);
+    assert!(refused.contains("cannot have SCIM"), "{refused}");
 }

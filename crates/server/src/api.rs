@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
             "/workspaces/{workspace}/tokens/{token}/rotate",
             post(rotate_token),
         )
+        .route(
+            "/workspaces/{workspace}/setup-links",
+            post(create_setup_link),
+        )
         .route("/workspaces/{workspace}/events", get(list_events))
         .route("/workspaces/{workspace}/log", get(request_log))
         .route(
@@ -465,6 +469,48 @@ async fn rotate_token(
     let rotated =
         operator::rotate_token(state.store.as_ref(), &token, overlap, state.clock.now()).await?;
     created(views::token_rotated(&rotated, token.as_str()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateSetupLink {
+    /// How long the link works: `7d` (the default), `48h`.
+    expires_in: Option<String>,
+}
+
+async fn create_setup_link(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    Body(body): Body<CreateSetupLink>,
+) -> Answer {
+    let valid_for = match body.expires_in.as_deref() {
+        None => Duration::days(operator::SETUP_LINK_DAYS),
+        Some(text) => operator::parse_duration(text).ok_or_else(|| {
+            Problem::bad_request(format!(
+                "{text:?} is not a duration; use a number and d, h or m (7d, 48h)"
+            ))
+        })?,
+    };
+    let id = WorkspaceId::new(id);
+    let link = operator::create_setup_link(state.store.as_ref(), &id, valid_for, state.clock.now())
+        .await?;
+    let origin = match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!(
+            "http://{}",
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+        ),
+    };
+    created(json!({
+        "id": link.record.id,
+        "url": format!("{origin}{}", link.path()),
+        "expires_at": views::timestamp(link.record.expires_at),
+    }))
 }
 
 #[derive(Deserialize)]

@@ -61,6 +61,144 @@ pub fn routes() -> Router<AppState> {
             "/workspaces/{workspace}/tokens/{token}/revoke",
             post(revoke_token),
         )
+        .route("/setup/{link}", get(setup_page).post(setup_token))
+}
+
+/// The setup guide of each IdP, as the docs have them: (key, name, guide).
+const GUIDES: [(&str, &str, &str); 7] = [
+    ("okta", "Okta", include_str!("../../../docs/idps/okta.md")),
+    (
+        "entra-id",
+        "Microsoft Entra ID",
+        include_str!("../../../docs/idps/entra-id.md"),
+    ),
+    (
+        "onelogin",
+        "OneLogin",
+        include_str!("../../../docs/idps/onelogin.md"),
+    ),
+    (
+        "jumpcloud",
+        "JumpCloud",
+        include_str!("../../../docs/idps/jumpcloud.md"),
+    ),
+    (
+        "google-workspace",
+        "Google Workspace",
+        include_str!("../../../docs/idps/google-workspace.md"),
+    ),
+    (
+        "ping",
+        "Ping Identity",
+        include_str!("../../../docs/idps/ping.md"),
+    ),
+    (
+        "rippling",
+        "Rippling",
+        include_str!("../../../docs/idps/rippling.md"),
+    ),
+];
+
+/// Every IdP's guide, each folded under its name.
+fn guides() -> String {
+    GUIDES
+        .iter()
+        .map(|(key, name, text)| {
+            format!(
+                "<details id=\"guide-{key}\"><summary>{name}</summary>\
+                 <pre style=\"white-space:pre-wrap\">{}</pre></details>",
+                escape(text)
+            )
+        })
+        .collect()
+}
+
+/// The base URL an IdP is given for a workspace.
+fn scim_base_url(state: &AppState, headers: &HeaderMap, workspace: &WorkspaceId) -> String {
+    let origin = match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!(
+            "http://{}",
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+        ),
+    };
+    format!("{origin}{}", operator::base_path(workspace))
+}
+
+fn setup_refused(err: OperatorError) -> Response {
+    let (status, message) = match err {
+        OperatorError::NotFound(message) => (StatusCode::NOT_FOUND, message),
+        OperatorError::Refused(message) => (StatusCode::BAD_REQUEST, message),
+        OperatorError::Store(err) => {
+            tracing::warn!(error = %err, "setup link failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the directory could not be read or written; try again shortly".to_owned(),
+            )
+        }
+    };
+    let body = format!(
+        "<main><h1>Connect your identity provider</h1><p class=\"box\">{}</p></main>",
+        escape(&message)
+    );
+    (status, page_html("Setup", &body)).into_response()
+}
+
+/// `GET /console/setup/{link}`: what the customer's IT admin sees, with no sign-in.
+async fn setup_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(link): Path<String>,
+) -> Response {
+    let (_, workspace) =
+        match operator::open_setup_link(state.store.as_ref(), &link, state.clock.now()).await {
+            Ok(opened) => opened,
+            Err(err) => return setup_refused(err),
+        };
+    let body = format!(
+        "<main><h1>Connect your identity provider to {name}</h1>\
+         <p>Your identity provider will create, update and deactivate the members of \
+         <strong>{name}</strong> over SCIM 2.0. It needs two things: the base URL below, and a \
+         token, which this page gives you once.</p>\
+         <div class=\"box\">SCIM base URL: <code id=\"base-url\">{base}</code></div>\
+         <form method=\"post\" action=\"/console/setup/{link}\">\
+         <button>Generate my token</button></form>\
+         <p>This link works once: generating the token uses it up.</p>\
+         <h2>Setup guides</h2>{guides}</main>",
+        name = escape(&workspace.name),
+        base = escape(&scim_base_url(&state, &headers, &workspace.id)),
+        link = escape(&link),
+        guides = guides(),
+    );
+    page_html("Connect your identity provider", &body).into_response()
+}
+
+/// `POST /console/setup/{link}`: uses the link and shows the new token once.
+async fn setup_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(link): Path<String>,
+) -> Response {
+    let (workspace, token) =
+        match operator::redeem_setup_link(state.store.as_ref(), &link, state.clock.now()).await {
+            Ok(issued) => issued,
+            Err(err) => return setup_refused(err),
+        };
+    let body = format!(
+        "<main><h1>Your SCIM connection to {name}</h1>\
+         <div class=\"box\">SCIM base URL: <code id=\"base-url\">{base}</code></div>\
+         <div class=\"secret\"><strong>Bearer token</strong> (shown once; paste it into your \
+         identity provider now):<br><code id=\"new-token\">{token}</code></div>\
+         <h2>Setup guides</h2>{guides}</main>",
+        name = escape(&workspace.name),
+        base = escape(&scim_base_url(&state, &headers, &workspace.id)),
+        token = escape(token.token.expose()),
+        guides = guides(),
+    );
+    page_html("Your SCIM connection", &body).into_response()
 }
 
 /// A signed-in console session.

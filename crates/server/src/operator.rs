@@ -10,8 +10,9 @@ use rand::RngExt;
 use rollcall_scim::schema::CustomAttribute;
 use rollcall_scim::user::{Role, UsernameFormat};
 use rollcall_store::{
-    ApiKeyRecord, DeliveryAttempt, Event, Plan, RequestLogEntry, ResourceId, RoleMapping, Store,
-    StoreError, TokenId, TokenRecord, UserRecord, WebhookRecord, Workspace, WorkspaceId,
+    ApiKeyRecord, DeliveryAttempt, Event, Plan, RequestLogEntry, ResourceId, RoleMapping,
+    SetupLinkRecord, Store, StoreError, TokenId, TokenRecord, UserRecord, WebhookRecord, Workspace,
+    WorkspaceId,
 };
 
 use crate::secret::{Secret, generate_api_key, generate_token};
@@ -660,6 +661,116 @@ pub async fn revoke_api_key(
             "there is no API key {id}; `rollcall apikey list` shows them"
         ))),
         Err(err) => Err(err.into()),
+    }
+}
+
+/// How long a setup link works unless the operator says otherwise.
+pub const SETUP_LINK_DAYS: i64 = 7;
+
+/// A setup link as created: its record and the secret part of its URL, shown once.
+#[derive(Debug)]
+pub struct IssuedSetupLink {
+    pub record: SetupLinkRecord,
+    pub secret: Secret,
+}
+
+impl IssuedSetupLink {
+    /// The link's path on the server: `/console/setup/rsl_...`.
+    pub fn path(&self) -> String {
+        format!("/console/setup/{}", self.secret.expose())
+    }
+}
+
+/// Creates a one-time link with which the workspace's IT admin takes a SCIM token (and
+/// enables SCIM, if it is off) without an operator key. The workspace must be one that may
+/// have SCIM.
+pub async fn create_setup_link(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    valid_for: Duration,
+    now: DateTime<Utc>,
+) -> Result<IssuedSetupLink, OperatorError> {
+    let current = store
+        .get_workspace(workspace)
+        .await?
+        .ok_or_else(|| no_workspace(workspace))?;
+    if current.plan != Plan::Enterprise || !current.invitation_only {
+        return Err(OperatorError::Refused(format!(
+            "workspace {workspace} cannot have SCIM (it needs the enterprise plan and \
+             invitation-only membership), so a setup link for it would not work"
+        )));
+    }
+    let new = crate::secret::generate_setup_link();
+    let record = SetupLinkRecord {
+        id: new.id,
+        workspace_id: workspace.clone(),
+        secret_hash: new.secret_hash,
+        created_at: now,
+        expires_at: now + valid_for,
+        used_at: None,
+    };
+    store.create_setup_link(record.clone()).await?;
+    tracing::info!(workspace = %workspace, link = %record.id, "setup link created");
+    Ok(IssuedSetupLink {
+        record,
+        secret: new.key,
+    })
+}
+
+/// The workspace a setup link opens, if the link is valid, unused and unexpired.
+pub async fn open_setup_link(
+    store: &dyn Store,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<(SetupLinkRecord, Workspace), OperatorError> {
+    let invalid = || {
+        OperatorError::NotFound(
+            "this setup link is not valid, has expired, or was already used; ask the service's \
+             support for a new one"
+                .to_owned(),
+        )
+    };
+    let (id, secret) = crate::secret::parse_setup_link(presented).ok_or_else(invalid)?;
+    let link = store.get_setup_link(&id).await?.ok_or_else(invalid)?;
+    if !crate::secret::verify_secret(secret, &link.secret_hash)
+        || link.used_at.is_some()
+        || link.expires_at <= now
+    {
+        return Err(invalid());
+    }
+    let workspace = store
+        .get_workspace(&link.workspace_id)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok((link, workspace))
+}
+
+/// Uses a setup link: issues a token for its workspace (enabling SCIM first if it is off).
+/// A link works once; of two uses at the same moment, one gets the token.
+pub async fn redeem_setup_link(
+    store: &dyn Store,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<(Workspace, IssuedToken), OperatorError> {
+    let (link, workspace) = open_setup_link(store, presented, now).await?;
+    if !store.use_setup_link(&link.id, now).await? {
+        return Err(OperatorError::NotFound(
+            "this setup link was just used; ask the service's support for a new one".to_owned(),
+        ));
+    }
+    tracing::info!(workspace = %workspace.id, link = %link.id, "setup link used");
+    if workspace.scim_enabled {
+        let token = create_token(
+            store,
+            &workspace.id,
+            Some("setup link".to_owned()),
+            None,
+            now,
+        )
+        .await?;
+        Ok((workspace, token))
+    } else {
+        enable_scim(store, &workspace.id, now).await
     }
 }
 

@@ -18,6 +18,8 @@ const TOKEN_PREFIX: &str = "rcs_";
 const ID_PREFIX: &str = "tok_";
 const KEY_PREFIX: &str = "rok_";
 const KEY_ID_PREFIX: &str = "key_";
+const LINK_PREFIX: &str = "rsl_";
+const LINK_ID_PREFIX: &str = "sl_";
 
 /// A secret value whose `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -93,6 +95,24 @@ pub fn generate_api_key() -> NewApiKey {
 pub fn parse_api_key(key: &str) -> Option<(String, &str)> {
     let (id, secret) = split_secret(key, KEY_PREFIX)?;
     Some((format!("{KEY_ID_PREFIX}{id}"), secret))
+}
+
+/// Generates a setup link's secret: `rsl_<id>_<secret>`, stored as `sl_<id>` and a hash.
+pub fn generate_setup_link() -> NewApiKey {
+    let mut rng = rand::rng();
+    let id = hex::encode(rng.random::<[u8; 8]>());
+    let secret = hex::encode(rng.random::<[u8; 32]>());
+    NewApiKey {
+        id: format!("{LINK_ID_PREFIX}{id}"),
+        secret_hash: hash_secret(&secret),
+        key: Secret::new(format!("{LINK_PREFIX}{id}_{secret}")),
+    }
+}
+
+/// Splits a presented setup link secret into its stored id and secret.
+pub fn parse_setup_link(link: &str) -> Option<(String, &str)> {
+    let (id, secret) = split_secret(link, LINK_PREFIX)?;
+    Some((format!("{LINK_ID_PREFIX}{id}"), secret))
 }
 
 /// `PREFIX<16 hex>_<64 hex>` into its two hex parts.

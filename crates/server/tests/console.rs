@@ -322,3 +322,123 @@ async fn a_support_engineer_sets_up_a_workspace_and_sees_its_first_user_arrive()
     assert_eq!(failed_only.html.matches("<tr class=\"ok\">").count(), 0);
     assert_eq!(failed_only.html.matches("<tr class=\"failed\">").count(), 1);
 }
+
+#[tokio::test]
+async fn an_it_admin_takes_a_token_through_a_one_time_setup_link() {
+    let app = TestApp::new().await;
+    let key = operator::create_api_key(app.store.as_ref(), None, start_time())
+        .await
+        .unwrap();
+    let created = operator::create_workspace(
+        app.store.as_ref(),
+        operator::NewWorkspace {
+            name: "Hooli".to_owned(),
+            plan: rollcall_store::Plan::Enterprise,
+            invitation_only: true,
+            username_format: rollcall_scim::user::UsernameFormat::Email,
+            default_role: rollcall_scim::user::Role::Member,
+            role_discovery: false,
+        },
+        start_time(),
+    )
+    .await
+    .unwrap();
+    let id = created.id.as_str();
+
+    // The operator creates the link through the API.
+    let made = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/workspaces/{id}/setup-links"),
+            Some(key.key.expose()),
+            Some(json!({"expires_in": "2d"})),
+            &[],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.body["expires_at"], "2026-01-04T03:04:05.678Z");
+    let url = made.body["url"].as_str().unwrap();
+    let path = url
+        .strip_prefix("https://scim.example.com")
+        .unwrap()
+        .to_owned();
+    assert!(path.starts_with("/console/setup/rsl_"), "{path}");
+
+    // The IT admin opens it without any sign-in: base URL and guides, no token yet.
+    let page = browse(&app, Method::GET, &path, None, None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let base_url = format!("https://scim.example.com/integrations/scim/{id}");
+    assert_eq!(by_id(&page.html, "base-url"), base_url);
+    assert!(
+        page.html
+            .contains("<details id=\"guide-okta\"><summary>Okta</summary>")
+    );
+    assert!(page.html.contains("SCIM connector base URL"));
+    assert!(!page.html.contains("new-token"));
+
+    // Generating the token enables SCIM and shows the token once; the token works.
+    let taken = browse(&app, Method::POST, &path, None, Some(&[]), &[]).await;
+    assert_eq!(taken.status, StatusCode::OK);
+    let token = by_id(&taken.html, "new-token");
+    let users = app
+        .send(
+            Method::GET,
+            &format!("/integrations/scim/{id}/Users"),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(users.status, StatusCode::OK);
+
+    // The link works once.
+    let used_message = "this setup link is not valid, has expired, or was already used; ask \
+                        the service&#39;s support for a new one";
+    for method in [Method::GET, Method::POST] {
+        let again = browse(&app, method, &path, None, Some(&[]), &[]).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
+        assert!(again.html.contains(used_message), "{}", again.html);
+    }
+
+    // An expired link, and a link for a workspace that cannot have SCIM.
+    let later = operator::create_setup_link(
+        app.store.as_ref(),
+        &created.id,
+        chrono::Duration::hours(1),
+        start_time(),
+    )
+    .await
+    .unwrap();
+    app.clock.advance(chrono::Duration::hours(2));
+    let expired = browse(&app, Method::GET, &later.path(), None, None, &[]).await;
+    assert_eq!(expired.status, StatusCode::NOT_FOUND);
+    let small = app
+        .tenant_with("small", rollcall_scim::user::UsernameFormat::Email)
+        .await;
+    operator::disable_scim(app.store.as_ref(), &small.workspace.id, start_time())
+        .await
+        .unwrap();
+    operator::update_workspace(
+        app.store.as_ref(),
+        &small.workspace.id,
+        operator::WorkspaceUpdate {
+            plan: Some(rollcall_store::Plan::Free),
+            ..Default::default()
+        },
+        start_time(),
+    )
+    .await
+    .unwrap();
+    let refused = operator::create_setup_link(
+        app.store.as_ref(),
+        &small.workspace.id,
+        chrono::Duration::days(1),
+        start_time(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("cannot have SCIM"),
+        "{refused}"
+    );
+}

@@ -276,6 +276,19 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A one-time link that lets a workspace's IT admin take a SCIM token without an operator key.
+/// Only the SHA-256 of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupLinkRecord {
+    /// `sl_` and 16 hex digits.
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
 /// A backend's connections, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {

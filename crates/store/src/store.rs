@@ -9,8 +9,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
-    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, TokenRecord,
-    UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
+    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, SetupLinkRecord,
+    TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 
 /// A change to a workspace, run inside the store's write transaction so that the rule it checks
@@ -264,4 +264,11 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` when there is no such key.
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // Setup links.
+    async fn create_setup_link(&self, link: SetupLinkRecord) -> Result<(), StoreError>;
+    async fn get_setup_link(&self, id: &str) -> Result<Option<SetupLinkRecord>, StoreError>;
+    /// Marks the link used at `at` if it is unused and unexpired then; answers whether this
+    /// call was the one that used it (two browsers racing get one `true`).
+    async fn use_setup_link(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }

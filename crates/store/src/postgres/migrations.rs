@@ -188,6 +188,15 @@ const MIGRATIONS: &[&str] = &[
         last_used_at BIGINT,
         revoked_at   BIGINT
     );"#,
+    // 5: setup links.
+    r#"CREATE TABLE setup_links (
+        id           TEXT COLLATE "C" PRIMARY KEY,
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id),
+        secret_hash  TEXT COLLATE "C" NOT NULL,
+        created_at   BIGINT NOT NULL,
+        expires_at   BIGINT NOT NULL,
+        used_at      BIGINT
+    );"#,
 ];
 
 /// The schema version this build writes.

@@ -183,6 +183,15 @@ const MIGRATIONS: &[&str] = &[
         last_used_at INTEGER,
         revoked_at   INTEGER
     ) STRICT;",
+    // 5: setup links.
+    "CREATE TABLE setup_links (
+        id           TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+        secret_hash  TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        used_at      INTEGER
+    ) STRICT;",
 ];
 
 /// Brings the schema up to the latest version.

@@ -16,6 +16,7 @@ mod groups;
 mod migrations;
 mod request_log;
 mod roles;
+mod setup_links;
 mod sort;
 mod tokens;
 mod users;
@@ -39,8 +40,8 @@ use crate::error::StoreError;
 use crate::ids::{ResourceId, TokenId, WorkspaceId};
 use crate::model::{
     ApiKeyRecord, DeliveryAttempt, Event, GroupQuery, GroupRecord, GroupRef, GroupUpdate,
-    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, TokenRecord,
-    UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
+    GroupWrite, ListPage, PoolStats, RequestLogEntry, RoleMapping, ScimSession, SetupLinkRecord,
+    TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
 
@@ -729,6 +730,21 @@ impl Store for SqliteStore {
     async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |tx| api_keys::touch(tx, &id, at)).await
+    }
+
+    async fn create_setup_link(&self, link: SetupLinkRecord) -> Result<(), StoreError> {
+        self.write(move |tx| setup_links::insert(tx, &link)).await
+    }
+
+    async fn get_setup_link(&self, id: &str) -> Result<Option<SetupLinkRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| setup_links::get(conn, &id)).await
+    }
+
+    async fn use_setup_link(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| setup_links::use_link(tx, &id, at))
+            .await
     }
 }
 
