@@ -1,6 +1,6 @@
 //! No secret leaves through a side door: after a server run that issues every kind of secret
-//! (SCIM tokens by bootstrap, `token create` and `token rotate`, an operator API key, a webhook
-//! secret) and receives passwords in every write verb, none of them is in the server's log at
+//! (SCIM tokens by bootstrap, `token create`, `token rotate` and a setup link, the setup link
+//! itself, an operator API key, a webhook secret) and receives passwords in every write verb, none of them is in the server's log at
 //! the most verbose level (`RUST_LOG=trace`, every crate), in `/metrics`, or anywhere in the
 //! database.
 
@@ -135,6 +135,17 @@ fn no_secret_reaches_the_log_the_metrics_or_the_database() {
         .unwrap()
         .to_owned();
     secrets.push(api_key.clone());
+    // A setup link, opened and used as an IT admin does.
+    let link = json_of(&["setup-link", "create", &workspace]);
+    let link_path = link["path"].as_str().unwrap().to_owned();
+    secrets.push(link_path.rsplit('/').next().unwrap().to_owned());
+    let (status, _) = http("GET", &format!("{origin}{link_path}"), None, None);
+    assert_eq!(status, 200);
+    let (status, page) = http("POST", &format!("{origin}{link_path}"), None, None);
+    assert_eq!(status, 200);
+    let marker = "id=\"new-token\">";
+    let start = page.find(marker).unwrap() + marker.len();
+    secrets.push(page[start..start + page[start..].find('<').unwrap()].to_owned());
     let (hook, delivered) = receiver();
     let webhook = json_of(&["webhook", "add", &workspace, &hook]);
     secrets.push(webhook["secret"].as_str().unwrap().to_owned());
