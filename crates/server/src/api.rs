@@ -57,6 +57,16 @@ pub fn routes() -> Router<AppState> {
             "/workspaces/{workspace}/setup-links",
             post(create_setup_link),
         )
+        .route("/workspaces/{workspace}/users", get(list_users))
+        .route("/workspaces/{workspace}/groups", get(list_groups))
+        .route(
+            "/workspaces/{workspace}/rolemap",
+            get(list_role_map).post(set_role_map),
+        )
+        .route(
+            "/workspaces/{workspace}/rolemap/{group}",
+            delete(remove_role_map),
+        )
         .route("/workspaces/{workspace}/events", get(list_events))
         .route("/workspaces/{workspace}/log", get(request_log))
         .route(
@@ -511,6 +521,116 @@ async fn create_setup_link(
         "url": format!("{origin}{}", link.path()),
         "expires_at": views::timestamp(link.record.expires_at),
     }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    #[serde(rename = "startIndex")]
+    start_index: Option<i64>,
+    count: Option<i64>,
+}
+
+async fn workspace_exists(state: &AppState, id: &WorkspaceId) -> Result<(), Problem> {
+    match state.store.get_workspace(id).await? {
+        Some(_) => Ok(()),
+        None => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("there is no workspace {id}"),
+        )),
+    }
+}
+
+/// A page of the workspace's users, in creation order, as support reads them.
+async fn list_users(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    let Query(query) = query.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+    let id = WorkspaceId::new(id);
+    workspace_exists(&state, &id).await?;
+    let page = rollcall_scim::list::Page::new(query.start_index, query.count);
+    let start = page.start_index;
+    let users = state
+        .store
+        .list_users(&id, &rollcall_store::UserQuery::page(None, page))
+        .await?;
+    ok(views::users(&users.items, users.total, start))
+}
+
+/// A page of the workspace's groups, in creation order, with their member counts.
+async fn list_groups(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    let Query(query) = query.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+    let id = WorkspaceId::new(id);
+    workspace_exists(&state, &id).await?;
+    let page = rollcall_scim::list::Page::new(query.start_index, query.count);
+    let start = page.start_index;
+    let groups = state
+        .store
+        .list_groups(
+            &id,
+            &rollcall_store::GroupQuery {
+                filter: None,
+                sort: None,
+                paging: rollcall_scim::list::Paging::Index(page),
+                with_members: true,
+            },
+        )
+        .await?;
+    ok(views::groups(&groups.items, groups.total, start))
+}
+
+async fn list_role_map(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer {
+    let id = WorkspaceId::new(id);
+    let mappings = operator::list_role_mappings(state.store.as_ref(), &id).await?;
+    ok(views::role_map(&mappings))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetRoleMap {
+    group: String,
+    role: String,
+}
+
+async fn set_role_map(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body<SetRoleMap>,
+) -> Answer {
+    let id = WorkspaceId::new(id);
+    let role = role(&body.role)?;
+    let mapping = operator::set_role_mapping(
+        state.store.as_ref(),
+        &id,
+        &body.group,
+        role,
+        state.clock.now(),
+    )
+    .await?;
+    ok(json!({"group": mapping.group, "role": mapping.role.as_str()}))
+}
+
+async fn remove_role_map(
+    _: Operator,
+    State(state): State<AppState>,
+    Path((id, group)): Path<(String, String)>,
+) -> Answer {
+    let id = WorkspaceId::new(id);
+    operator::remove_role_mapping(state.store.as_ref(), &id, &group, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]

@@ -142,6 +142,53 @@ pub fn deliveries(attempts: &[DeliveryAttempt]) -> Value {
     json!({"deliveries": list})
 }
 
+/// A page of users as support reads them: who, in which state, with which role.
+pub fn users(users: &[rollcall_store::UserRecord], total: usize, start_index: usize) -> Value {
+    let list: Vec<Value> = users
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id.as_str(),
+                "userName": u.body["userName"],
+                "displayName": u.body["displayName"],
+                "externalId": u.body.get("externalId").cloned().unwrap_or(Value::Null),
+                "active": u.active,
+                "role": u.role.as_str(),
+                "created_at": timestamp(u.created_at),
+                "updated_at": timestamp(u.updated_at),
+            })
+        })
+        .collect();
+    json!({"users": list, "total": total, "start_index": start_index})
+}
+
+/// A page of groups with their member counts.
+pub fn groups(groups: &[rollcall_store::GroupRecord], total: usize, start_index: usize) -> Value {
+    let list: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            json!({
+                "id": g.id.as_str(),
+                "displayName": g.body["displayName"],
+                "externalId": g.body.get("externalId").cloned().unwrap_or(Value::Null),
+                "members": g.members.as_ref().map_or(0, Vec::len),
+                "created_at": timestamp(g.created_at),
+                "updated_at": timestamp(g.updated_at),
+            })
+        })
+        .collect();
+    json!({"groups": list, "total": total, "start_index": start_index})
+}
+
+/// The group-to-role map.
+pub fn role_map(mappings: &[rollcall_store::RoleMapping]) -> Value {
+    let list: Vec<Value> = mappings
+        .iter()
+        .map(|m| json!({"group": m.group, "role": m.role.as_str()}))
+        .collect();
+    json!({"mappings": list})
+}
+
 /// An operator API key just issued (shown once).
 pub fn api_key_issued(key: &ApiKeyRecord, secret: &crate::secret::Secret) -> Value {
     json!({"id": key.id, "label": key.label, "key": secret.expose()})

@@ -518,7 +518,7 @@ async fn the_openapi_document_describes_exactly_the_routes_that_exist() {
             (path, methods)
         })
         .collect();
-    assert_eq!(declared.len(), 13, "{declared:?}");
+    assert_eq!(declared.len(), 17, "{declared:?}");
     assert_eq!(documented, declared);
 
     // And the router agrees: each documented method is served (never 405 or "no such
@@ -542,4 +542,125 @@ async fn the_openapi_document_describes_exactly_the_routes_that_exist() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn support_reads_users_and_groups_and_manages_the_role_map() {
+    let app = TestApp::new().await;
+    let key = api_key(&app).await;
+    let tenant = app.tenant("acme").await;
+    let id = tenant.workspace.id.as_str();
+    let ann = app
+        .create_user(
+            &tenant,
+            json!({"userName": "ann@acme.com", "externalId": "e-1"}),
+        )
+        .await;
+    let bob = app
+        .create_user(
+            &tenant,
+            json!({"userName": "bob@acme.com", "active": false}),
+        )
+        .await;
+    let group = app
+        .create_group(
+            &tenant,
+            json!({"displayName": "Admins", "members": [{"value": ann}]}),
+        )
+        .await;
+
+    let users = call(
+        &app,
+        &key,
+        Method::GET,
+        &format!("/workspaces/{id}/users?count=1&startIndex=2"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        users.body,
+        json!({
+            "users": [{
+                "id": bob,
+                "userName": "bob@acme.com",
+                "displayName": "bob@acme.com",
+                "externalId": null,
+                "active": false,
+                "role": "Member",
+                "created_at": "2026-01-02T03:04:05.678Z",
+                "updated_at": "2026-01-02T03:04:05.678Z",
+            }],
+            "total": 2,
+            "start_index": 2,
+        })
+    );
+    let groups = call(
+        &app,
+        &key,
+        Method::GET,
+        &format!("/workspaces/{id}/groups"),
+        None,
+    )
+    .await;
+    assert_eq!(groups.body["groups"][0]["id"], group.as_str());
+    assert_eq!(groups.body["groups"][0]["members"], 1);
+
+    // Mapping the group makes its member an Admin at once; removing it takes that back.
+    let set = call(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/workspaces/{id}/rolemap"),
+        Some(json!({"group": "admins", "role": "Admin"})),
+    )
+    .await;
+    assert_eq!(set.body, json!({"group": "admins", "role": "Admin"}));
+    let users = call(
+        &app,
+        &key,
+        Method::GET,
+        &format!("/workspaces/{id}/users"),
+        None,
+    )
+    .await;
+    assert_eq!(users.body["users"][0]["role"], "Admin");
+    let map = call(
+        &app,
+        &key,
+        Method::GET,
+        &format!("/workspaces/{id}/rolemap"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        map.body,
+        json!({"mappings": [{"group": "admins", "role": "Admin"}]})
+    );
+    let owner = call(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/workspaces/{id}/rolemap"),
+        Some(json!({"group": "admins", "role": "Owner"})),
+    )
+    .await;
+    assert_eq!(owner.status, StatusCode::BAD_REQUEST);
+    let removed = call(
+        &app,
+        &key,
+        Method::DELETE,
+        &format!("/workspaces/{id}/rolemap/ADMINS"),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let users = call(
+        &app,
+        &key,
+        Method::GET,
+        &format!("/workspaces/{id}/users"),
+        None,
+    )
+    .await;
+    assert_eq!(users.body["users"][0]["role"], "Member");
 }
