@@ -122,6 +122,38 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLLCALL_WEBHOOK_RETRY_MAX_MS", default_value_t = 600_000)]
     pub webhook_retry_max_ms: u64,
 
+    /// The largest request body, in bytes; larger ones are answered 413.
+    #[arg(long, env = "ROLLCALL_MAX_BODY_BYTES", default_value_t = rollcall_server::app::MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// The longest filter, in characters.
+    #[arg(long, env = "ROLLCALL_MAX_FILTER_LENGTH", default_value_t = 4096)]
+    pub max_filter_length: usize,
+
+    /// How deep a filter's groups, `not` and value paths may nest.
+    #[arg(long, env = "ROLLCALL_MAX_FILTER_DEPTH", default_value_t = 32)]
+    pub max_filter_depth: usize,
+
+    /// How many comparisons and operators a filter may hold.
+    #[arg(long, env = "ROLLCALL_MAX_FILTER_NODES", default_value_t = 256)]
+    pub max_filter_nodes: usize,
+
+    /// Operations in one PATCH request.
+    #[arg(long, env = "ROLLCALL_MAX_PATCH_OPERATIONS", default_value_t = rollcall_scim::limits::MAX_PATCH_OPERATIONS)]
+    pub max_patch_operations: usize,
+
+    /// Member ids in one group write.
+    #[arg(long, env = "ROLLCALL_MAX_MEMBERS_PER_OPERATION", default_value_t = rollcall_scim::limits::MAX_MEMBERS_PER_OPERATION)]
+    pub max_members_per_operation: usize,
+
+    /// Values of one multi-valued attribute.
+    #[arg(long, env = "ROLLCALL_MAX_VALUES", default_value_t = rollcall_scim::limits::MAX_VALUES)]
+    pub max_values: usize,
+
+    /// The largest page a list answers (`count` is clamped to it).
+    #[arg(long, env = "ROLLCALL_MAX_PAGE_SIZE", default_value_t = rollcall_scim::list::MAX_PAGE_SIZE)]
+    pub max_page_size: usize,
+
     /// The most requests handled at once; more are answered 503 with Retry-After at once.
     #[arg(long, env = "ROLLCALL_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,

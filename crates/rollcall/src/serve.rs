@@ -35,6 +35,17 @@ pub fn init_logging(cli: &Cli) {
 }
 
 pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let _ = rollcall_scim::limits::configure(rollcall_scim::limits::Limits {
+        max_patch_operations: args.max_patch_operations.max(1),
+        max_members_per_operation: args.max_members_per_operation.max(1),
+        max_values: args.max_values.max(1),
+        max_page_size: args.max_page_size.max(1),
+        filter: rollcall_scim::filter::FilterLimits {
+            max_length: args.max_filter_length.max(1),
+            max_depth: args.max_filter_depth.max(1),
+            max_nodes: args.max_filter_nodes.max(1),
+        },
+    });
     let shutdown = shutdown_signal();
     let clock = Arc::new(SystemClock);
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -77,6 +88,7 @@ pub async fn run(store: Arc<dyn Store>, database: &str, args: ServeArgs) -> anyh
         },
         request_log: request_log.clone(),
         guard: Guard::new(ServerLimits {
+            max_body_bytes: args.max_body_bytes.max(1),
             max_in_flight: args.max_in_flight.max(1),
             request_timeout: std::time::Duration::from_millis(args.request_timeout_ms.max(1)),
             body_timeout: std::time::Duration::from_millis(args.body_timeout_ms.max(1)),

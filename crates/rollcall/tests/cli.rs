@@ -882,3 +882,81 @@ fn setup_link_create_prints_a_one_time_link() {
     let refused = cli.refused(&["setup-link", "create", &free]);
     assert!(refused.contains("cannot have SCIM"), "{refused}");
 }
+
+#[test]
+fn serve_takes_its_limits_from_the_environment_and_advertises_them() {
+    let cli = Cli::new();
+    let server = start_server_with(
+        &cli,
+        &[
+            ("ROLLCALL_MAX_BODY_BYTES", "2000"),
+            ("ROLLCALL_MAX_PATCH_OPERATIONS", "2"),
+            ("ROLLCALL_MAX_FILTER_LENGTH", "20"),
+            ("ROLLCALL_MAX_PAGE_SIZE", "50"),
+        ],
+    );
+    let base = &server.base_url;
+    let (status, config) = http(
+        "GET",
+        &format!("{base}/ServiceProviderConfig"),
+        &server.token,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(config["bulk"]["maxPayloadSize"], 2000);
+    assert_eq!(config["filter"]["maxResults"], 50);
+
+    let (status, user) = http(
+        "POST",
+        &format!("{base}/Users"),
+        &server.token,
+        Some(&json!({"userName": "a@example.com"})),
+    );
+    assert_eq!(status, 201);
+    let id = user["id"].as_str().unwrap();
+    let operation = json!({"op": "replace", "path": "active", "value": false});
+    let (status, refused) = http(
+        "PATCH",
+        &format!("{base}/Users/{id}"),
+        &server.token,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [operation, operation, operation],
+        })),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(refused["scimType"], "tooMany");
+    assert_eq!(
+        refused["detail"],
+        "a PATCH may carry 2 operations; this one has 3"
+    );
+
+    let (status, refused) = http(
+        "POST",
+        &format!("{base}/Users"),
+        &server.token,
+        Some(&json!({"userName": "b@example.com", "title": "x".repeat(3000)})),
+    );
+    assert_eq!(status, 413);
+    assert_eq!(
+        refused["detail"],
+        "the request body is larger than 2000 bytes"
+    );
+
+    let filter = "userName%20eq%20%22someone.long@example.com%22";
+    let (status, refused) = http(
+        "GET",
+        &format!("{base}/Users?filter={filter}"),
+        &server.token,
+        None,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(refused["scimType"], "invalidFilter");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("filter is longer than 20 characters"),
+        "{refused}"
+    );
+}

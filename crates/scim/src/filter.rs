@@ -92,9 +92,9 @@ impl Default for FilterLimits {
     }
 }
 
-/// Parses a filter with the default [`FilterLimits`].
+/// Parses a filter with the [`FilterLimits`] in force (see [`crate::limits`]).
 pub fn parse_filter(input: &str) -> Result<Filter, Error> {
-    parse_filter_with(input, &FilterLimits::default())
+    parse_filter_with(input, &crate::limits::limits().filter)
 }
 
 /// Parses a filter, rejecting it with [`Error::InvalidFilter`] when it breaks the grammar or

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::filter::{CompValue, CompareOp, Filter};
-use crate::limits::MAX_MEMBERS_PER_OPERATION;
+use crate::limits::limits;
 use crate::patch::{PatchOpKind, PatchOperation};
 use crate::path::PatchPath;
 use crate::resource::{self, get_ci};
@@ -199,9 +199,10 @@ pub fn member_ids(value: &Value) -> Result<Vec<String>, Error> {
         Value::Null => Vec::new(),
         single => vec![single],
     };
-    if items.len() > MAX_MEMBERS_PER_OPERATION {
+    let most = limits().max_members_per_operation;
+    if items.len() > most {
         return Err(Error::TooMany(format!(
-            "one operation may name {MAX_MEMBERS_PER_OPERATION} members; this one names {}",
+            "one operation may name {most} members; this one names {}",
             items.len()
         )));
     }

@@ -30,8 +30,8 @@ impl Page {
         Page {
             start_index: usize::try_from(start_index).unwrap_or(usize::MAX),
             count: usize::try_from(count)
-                .unwrap_or(MAX_PAGE_SIZE)
-                .min(MAX_PAGE_SIZE),
+                .unwrap_or(usize::MAX)
+                .min(crate::limits::limits().max_page_size),
         }
     }
 

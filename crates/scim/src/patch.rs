@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::filter::{self, CompValue, CompareOp, Filter};
-use crate::limits::MAX_PATCH_OPERATIONS;
+use crate::limits::limits;
 use crate::path::{PatchPath, parse_patch_path};
 use crate::resource::{get_ci, parse_boolean};
 use crate::schema::{Attribute, AttributeType, Mutability, PATCH_OP, ResourceSchema};
@@ -56,9 +56,10 @@ pub fn parse_patch_request(body: &Value) -> Result<Vec<PatchOperation>, Error> {
             "a PatchOp message needs an \"Operations\" array".to_owned(),
         ));
     };
-    if operations.len() > MAX_PATCH_OPERATIONS {
+    let most = limits().max_patch_operations;
+    if operations.len() > most {
         return Err(Error::TooMany(format!(
-            "a PATCH may carry {MAX_PATCH_OPERATIONS} operations; this one has {}",
+            "a PATCH may carry {most} operations; this one has {}",
             operations.len()
         )));
     }

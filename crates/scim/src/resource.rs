@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::limits::MAX_VALUES;
+use crate::limits::limits;
 use crate::schema::{Attribute, AttributeType, Mutability, ResourceSchema, Schema};
 
 /// Validates a client's resource body against `schema` and returns it in stored form.
@@ -281,9 +281,10 @@ pub fn normalize_value(
         Value::Array(items) => items.iter().collect(),
         other => vec![other],
     };
-    if items.len() > MAX_VALUES {
+    let most = limits().max_values;
+    if items.len() > most {
         return Err(Error::TooMany(format!(
-            "{name} may hold {MAX_VALUES} values; this one has {}",
+            "{name} may hold {most} values; this one has {}",
             items.len()
         )));
     }

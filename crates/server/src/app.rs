@@ -18,7 +18,8 @@ use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::routes::{bulk, discovery, groups, health, roles, search, users};
 
-/// The largest request body accepted, in bytes (advertised in `/ServiceProviderConfig`).
+/// The largest request body accepted unless the server is told otherwise, in bytes (see
+/// `guard::ServerLimits`; advertised in `/ServiceProviderConfig`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What every handler shares.
@@ -138,7 +139,7 @@ fn router(state: AppState) -> Router {
         )
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(state.guard.limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::guard::guard,

@@ -26,6 +26,8 @@ use crate::error::ApiError;
 /// otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
+    /// The largest request body, in bytes (413 beyond; advertised as `bulk.maxPayloadSize`).
+    pub max_body_bytes: usize,
     pub max_in_flight: usize,
     pub request_timeout: Duration,
     pub body_timeout: Duration,
@@ -34,6 +36,7 @@ pub struct ServerLimits {
 impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {
+            max_body_bytes: crate::app::MAX_BODY_BYTES,
             max_in_flight: 512,
             request_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(10),
@@ -71,9 +74,10 @@ impl Default for Guard {
     }
 }
 
-/// How long the body of this request may take to arrive (read by the body extractor).
+/// How long the body of this request may take to arrive, and how large it may be (read by the
+/// body extractor).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyDeadline(pub Duration);
+pub struct BodyDeadline(pub Duration, pub usize);
 
 /// The middleware: sheds load above the cap and bounds each request's time.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -90,9 +94,10 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         ))
         .into_response();
     };
-    request
-        .extensions_mut()
-        .insert(BodyDeadline(guard.limits.body_timeout));
+    request.extensions_mut().insert(BodyDeadline(
+        guard.limits.body_timeout,
+        guard.limits.max_body_bytes,
+    ));
     let deadline = guard.limits.request_timeout;
     match tokio::time::timeout(deadline, next.run(request)).await {
         Ok(response) => response,

@@ -69,10 +69,13 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let audit = req.extensions().get::<crate::request_log::Audit>().cloned();
-        let deadline = req
+        let defaults = crate::guard::ServerLimits::default();
+        let (deadline, max_bytes) = req
             .extensions()
             .get::<crate::guard::BodyDeadline>()
-            .map_or(crate::guard::ServerLimits::default().body_timeout, |d| d.0);
+            .map_or((defaults.body_timeout, defaults.max_body_bytes), |d| {
+                (d.0, d.1)
+            });
         let reading = tokio::time::timeout(deadline, Bytes::from_request(req, state));
         let read = reading.await.map_err(|_| {
             ApiError::RequestTimeout(format!(
@@ -83,8 +86,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
         let bytes = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(format!(
-                    "the request body is larger than {} bytes",
-                    crate::app::MAX_BODY_BYTES
+                    "the request body is larger than {max_bytes} bytes"
                 ))
             } else {
                 ApiError::Scim(rollcall_scim::Error::InvalidSyntax(format!(

@@ -3,7 +3,7 @@
 //! story. Features rollcall does not offer are advertised as `supported: false`.
 
 use axum::extract::{Path, Query};
-use rollcall_scim::list::{MAX_PAGE_SIZE, Page, list_response};
+use rollcall_scim::list::{Page, list_response};
 use rollcall_scim::schema::{
     ResourceSchema, SERVICE_PROVIDER_CONFIG, Schema, group_resource, role_resource,
 };
@@ -15,16 +15,19 @@ use crate::error::ApiError;
 use crate::response::ScimJson;
 
 /// RFC 7643 §5.
-pub async fn service_provider_config(ctx: ScimContext) -> ScimJson {
+pub async fn service_provider_config(
+    ctx: ScimContext,
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+) -> ScimJson {
     ScimJson::ok(json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "patch": {"supported": true},
         "bulk": {
             "supported": true,
             "maxOperations": crate::routes::bulk::MAX_OPERATIONS,
-            "maxPayloadSize": crate::app::MAX_BODY_BYTES,
+            "maxPayloadSize": state.guard.limits.max_body_bytes,
         },
-        "filter": {"supported": true, "maxResults": MAX_PAGE_SIZE},
+        "filter": {"supported": true, "maxResults": rollcall_scim::limits::limits().max_page_size},
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},
@@ -33,7 +36,7 @@ pub async fn service_provider_config(ctx: ScimContext) -> ScimJson {
             "index": true,
             "defaultPaginationMethod": "index",
             "defaultPageSize": rollcall_scim::list::DEFAULT_PAGE_SIZE,
-            "maxPageSize": MAX_PAGE_SIZE,
+            "maxPageSize": rollcall_scim::limits::limits().max_page_size,
         },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
