@@ -201,12 +201,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "rollcall_webhook_attempts_total{{outcome=\"failed\"}} {}",
         registry.webhook_failed.load(Ordering::Relaxed)
     );
-    if let Ok(pending) = state.store.webhooks_pending().await {
+    if let Ok((webhooks, deliveries)) = state.store.webhooks_pending().await {
         gauge(
             &mut out,
             "rollcall_webhooks_pending",
             "Webhooks with events not yet delivered (all nodes).",
-            pending,
+            webhooks,
+        );
+        gauge(
+            &mut out,
+            "rollcall_webhook_queue_depth",
+            "Deliveries not yet made: each pending event once per webhook (all nodes).",
+            deliveries,
         );
     }
     counter(

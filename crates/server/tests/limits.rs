@@ -229,6 +229,41 @@ async fn a_noisy_workspace_hits_its_rate_limit_and_another_does_not_notice() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_workspace_is_answered_while_a_noisy_one_floods_the_node() {
+    let app = std::sync::Arc::new(TestApp::with_rate(50, 50).await.served().await);
+    let noisy = app.tenant("noisy").await;
+    let quiet = app.tenant("quiet").await;
+    // Eight connections flood with the noisy workspace's token while the quiet one works.
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (app, noisy) = (app.clone(), noisy.clone());
+        flood.spawn(async move {
+            let mut limited = 0;
+            for _ in 0..60 {
+                let reply = app.scim(&noisy, Method::GET, "/Users", None).await;
+                if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                    limited += 1;
+                }
+            }
+            limited
+        });
+    }
+    for i in 0..40 {
+        let body = json!({"userName": format!("q{i}@example.com")});
+        let reply = app.scim(&quiet, Method::POST, "/Users", Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    let mut limited = 0;
+    while let Some(count) = flood.join_next().await {
+        limited += count.unwrap();
+    }
+    // The noisy workspace met its limit (480 requests against 50 plus a burst of 50, and the
+    // test clock stands still); none of the quiet one's 40 writes did.
+    assert_eq!(limited, 480 - 50);
+    assert_eq!(app.user_count(&quiet).await, 40);
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_hold_no_secret() {
     let app = TestApp::new().await;

@@ -57,6 +57,11 @@ async fn receiver(refuse: u32, refusal: StatusCode) -> (String, Arc<Mutex<Receiv
     (url, received)
 }
 
+async fn metrics_text(app: &TestApp) -> String {
+    let reply = app.send(Method::GET, "/metrics", None, None, &[]).await;
+    reply.body.as_str().unwrap().to_owned()
+}
+
 fn fast_options(allow_private: bool) -> DispatchOptions {
     DispatchOptions {
         poll: Duration::from_millis(10),
@@ -158,6 +163,17 @@ async fn every_event_arrives_signed_in_order_despite_refused_attempts() {
         ]
     );
 
+    // The backlog shows in /metrics: one webhook, seven deliveries to make.
+    let metrics = metrics_text(&app).await;
+    assert!(
+        metrics.contains("\nrollcall_webhooks_pending 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nrollcall_webhook_queue_depth 7\n"),
+        "{metrics}"
+    );
+
     let dispatcher = Dispatcher::new(
         app.store.clone(),
         Arc::new(SystemClock),
@@ -246,6 +262,11 @@ async fn every_event_arrives_signed_in_order_despite_refused_attempts() {
     assert_eq!(webhooks[0].failures, 0);
     // Nothing is due any more.
     assert_eq!(dispatcher.tick().await.unwrap(), 0);
+    let metrics = metrics_text(&app).await;
+    assert!(
+        metrics.contains("\nrollcall_webhook_queue_depth 0\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -234,8 +234,9 @@ pub trait Store: Send + Sync + 'static {
         retry_at: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// How many webhooks have events not yet delivered, in all workspaces.
-    async fn webhooks_pending(&self) -> Result<u64, StoreError>;
+    /// The delivery backlog of all workspaces: how many webhooks have events not yet delivered,
+    /// and how many deliveries that is in all (each pending event counts once per webhook).
+    async fn webhooks_pending(&self) -> Result<(u64, u64), StoreError>;
     /// The workspace's latest delivery attempts, newest first.
     async fn list_deliveries(
         &self,

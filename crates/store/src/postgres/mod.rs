@@ -640,7 +640,7 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn webhooks_pending(&self) -> Result<u64, StoreError> {
+    async fn webhooks_pending(&self) -> Result<(u64, u64), StoreError> {
         self.read(webhooks::pending).await
     }
 

@@ -91,15 +91,19 @@ pub fn any_due(
     Ok(tx.query_one(&sql, &[&to_millis(now), &owner])?.try_get(0)?)
 }
 
-pub fn pending(tx: &mut Transaction<'_>) -> Result<u64, StoreError> {
-    let count: i64 = tx
-        .query_one(
-            "SELECT COUNT(*) FROM webhooks w WHERE EXISTS (SELECT 1 FROM events e
-                 WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through)",
-            &[],
-        )?
-        .try_get(0)?;
-    Ok(u64::try_from(count).unwrap_or(0))
+pub fn pending(tx: &mut Transaction<'_>) -> Result<(u64, u64), StoreError> {
+    let row = tx.query_one(
+        "SELECT COUNT(*), COALESCE(SUM(n), 0)::BIGINT FROM (
+             SELECT (SELECT COUNT(*) FROM events e
+                     WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through) AS n
+             FROM webhooks w) counts WHERE n > 0",
+        &[],
+    )?;
+    let (webhooks, events): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    Ok((
+        u64::try_from(webhooks).unwrap_or(0),
+        u64::try_from(events).unwrap_or(0),
+    ))
 }
 
 /// Claims the due webhooks. Rows another node is claiming at this moment are skipped rather

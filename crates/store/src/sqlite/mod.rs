@@ -675,7 +675,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn webhooks_pending(&self) -> Result<u64, StoreError> {
+    async fn webhooks_pending(&self) -> Result<(u64, u64), StoreError> {
         self.read(webhooks::pending).await
     }
 

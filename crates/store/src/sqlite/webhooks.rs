@@ -76,14 +76,19 @@ pub fn any_due(conn: &Connection, owner: &str, now: DateTime<Utc>) -> Result<boo
         .query_row(params![to_millis(now), owner], |row| row.get(0))?)
 }
 
-pub fn pending(conn: &Connection) -> Result<u64, StoreError> {
-    let count: i64 = conn
+pub fn pending(conn: &Connection) -> Result<(u64, u64), StoreError> {
+    let (webhooks, events): (i64, i64) = conn
         .prepare_cached(
-            "SELECT COUNT(*) FROM webhooks w WHERE EXISTS (SELECT 1 FROM events e
-             WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through)",
+            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (
+                 SELECT (SELECT COUNT(*) FROM events e
+                         WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through) AS n
+                 FROM webhooks w) WHERE n > 0",
         )?
-        .query_row([], |row| row.get(0))?;
-    Ok(u64::try_from(count).unwrap_or(0))
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok((
+        u64::try_from(webhooks).unwrap_or(0),
+        u64::try_from(events).unwrap_or(0),
+    ))
 }
 
 pub fn claim_due(
