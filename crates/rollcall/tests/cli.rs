@@ -9,6 +9,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
+#[path = "../../server/tests/common/audit.rs"]
+mod audit;
+
 struct Cli {
     /// Holds the SQLite file (and any other file a test writes) until the test ends.
     _dir: tempfile::TempDir,
@@ -16,9 +19,17 @@ struct Cli {
     database: String,
 }
 
+impl Drop for Cli {
+    /// In an audited run, keeps the database for `scripts/secret-audit`.
+    fn drop(&mut self) {
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
+        audit::keep(dir);
+    }
+}
+
 impl Cli {
     fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = audit::tempdir();
         let database = rollcall_store::testing::fresh_database_url(dir.path()).unwrap();
         Cli {
             _dir: dir,
@@ -39,7 +50,14 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().unwrap()
+        let mut command = self.command();
+        if audit::dir().is_some() {
+            command.env("RUST_LOG", "trace");
+        }
+        let output = command.args(args).output().unwrap();
+        audit::record_issued(&output.stdout);
+        audit::save("logs", "cli-stderr", &output.stderr);
+        output
     }
 
     /// Runs a command that must succeed with `--json` and returns its one JSON object.
@@ -288,14 +306,18 @@ fn start_server(cli: &Cli) -> Server {
 
 /// Starts `serve` on an empty database with extra environment variables.
 fn start_server_with(cli: &Cli, env: &[(&str, &str)]) -> Server {
-    let mut child = cli
-        .command()
+    let mut command = cli.command();
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    // An audited run keeps the server's trace log.
+    if let Some(dir) = audit::dir() {
+        let log = std::fs::File::create(dir.join("logs").join(audit::unique("serve") + ".log"));
+        command.env("RUST_LOG", "trace").stderr(log.unwrap());
+    }
+    let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut base_url = None;
@@ -306,6 +328,7 @@ fn start_server_with(cli: &Cli, env: &[(&str, &str)]) -> Server {
             base_url = Some(url.trim().to_owned());
         }
         if let Some(value) = line.trim().strip_prefix("Bearer token:") {
+            audit::record_issued(value.as_bytes());
             token = Some(value.trim().to_owned());
         }
     }
@@ -321,6 +344,7 @@ fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Val
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
+    audit::record_passwords(body.as_bytes());
     let mut stream = None;
     for _ in 0..100 {
         match TcpStream::connect(host) {
@@ -341,6 +365,7 @@ fn http(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Val
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
+    audit::record_issued(response.as_bytes());
     let (head, payload) = response.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
     let payload = if payload.is_empty() {
@@ -674,6 +699,7 @@ fn deliveries_pending_when_the_server_is_killed_complete_after_restart() {
     add.envs(WEBHOOK_ENV)
         .args(["webhook", "add", &workspace, &receiver.url, "--json"]);
     let output = add.output().unwrap();
+    audit::record_issued(&output.stdout);
     assert!(
         output.status.success(),
         "{}",

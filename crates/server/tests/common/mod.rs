@@ -7,6 +7,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod audit;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -116,7 +118,7 @@ impl TestApp {
 
     /// An app whose workspaces may send `per_second` requests, `burst` at once.
     pub async fn with_rate(per_second: u32, burst: u32) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = audit::tempdir();
         let database_url = rollcall_store::testing::fresh_database_url(dir.path()).unwrap();
         let clock = Arc::new(ManualClock::new(start_time()));
         TestApp::on(dir, database_url, clock, per_second, burst)
@@ -124,14 +126,14 @@ impl TestApp {
 
     /// An app on the database `database_url` names (already empty or prepared by the test).
     pub async fn with_database(database_url: String) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = audit::tempdir();
         let clock = Arc::new(ManualClock::new(start_time()));
         TestApp::on(dir, database_url, clock, u32::MAX, u32::MAX)
     }
 
     /// An app with the given in-flight cap and deadlines.
     pub async fn with_limits(limits: rollcall_server::guard::ServerLimits) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = audit::tempdir();
         let database_url = rollcall_store::testing::fresh_database_url(dir.path()).unwrap();
         let clock = Arc::new(ManualClock::new(start_time()));
         let mut app = TestApp::on(dir, database_url, clock, u32::MAX, u32::MAX);
@@ -147,6 +149,7 @@ impl TestApp {
         per_second: u32,
         burst: u32,
     ) -> TestApp {
+        audit::trace_to_file();
         let store = rollcall_store::open(&database_url).unwrap();
         let request_log = rollcall_server::request_log::RequestLog::start(
             store.clone(),
@@ -189,7 +192,7 @@ impl TestApp {
     /// runs one: its own store (its own connections), router and socket. It shares only the
     /// database (and, so that timestamps agree, the test's clock). Keep `self` alive as long.
     pub async fn another_node(&self) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = audit::tempdir();
         TestApp::on(
             dir,
             self.database_url.clone(),
@@ -240,10 +243,9 @@ impl TestApp {
         let (workspace, token) = operator::enable_scim(self.store.as_ref(), &workspace.id, now)
             .await
             .unwrap();
-        Tenant {
-            workspace,
-            token: token.token.expose().to_owned(),
-        }
+        let token = token.token.expose().to_owned();
+        audit::record_issued(token.as_bytes());
+        Tenant { workspace, token }
     }
 
     /// Sends a request with the tenant's token to a path under its SCIM base.
@@ -279,8 +281,14 @@ impl TestApp {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        audit::record_passwords(&body);
+        if let Some(token) = token {
+            audit::record_issued(token.as_bytes());
+        }
         if let Some(address) = self.server {
-            return send_http(address, method, uri, token, body, headers).await;
+            let reply = send_http(address, method, uri, token, body, headers).await;
+            audit::record_issued(reply.body.to_string().as_bytes());
+            return reply;
         }
         let mut request = Request::builder()
             .method(method)
@@ -304,6 +312,7 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        audit::record_issued(&bytes);
         let text = headers
             .get("content-type")
             .is_some_and(|t| t.as_bytes().starts_with(b"text/plain"));
@@ -341,6 +350,39 @@ impl TestApp {
     pub async fn user_count(&self, tenant: &Tenant) -> u64 {
         let reply = self.scim(tenant, Method::GET, "/Users?count=0", None).await;
         reply.body["totalResults"].as_u64().unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    /// In an audited run (see [`audit`]), keeps the database directory and `/metrics` as the
+    /// test left them.
+    fn drop(&mut self) {
+        if audit::dir().is_none() {
+            return;
+        }
+        let router = self.router.clone();
+        // The test's runtime may be a current-thread one that is busy dropping this app: read
+        // `/metrics` on a runtime of its own.
+        let metrics = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let request = Request::get("/metrics").body(Body::empty()).unwrap();
+                let read = async move {
+                    let response = router.oneshot(request).await.unwrap();
+                    response.into_body().collect().await.unwrap().to_bytes()
+                };
+                tokio::time::timeout(std::time::Duration::from_secs(10), read).await
+            })
+        })
+        .join();
+        if let Ok(Ok(text)) = metrics {
+            audit::save("metrics", "metrics", &text);
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        audit::keep(dir);
     }
 }
 
