@@ -511,14 +511,47 @@ fn serve_creates_a_first_workspace_and_the_cli_works_beside_it() {
 }
 
 #[test]
-fn sigterm_stops_the_server_cleanly() {
+fn sigterm_finishes_the_request_in_flight_then_stops() {
     let cli = Cli::new();
     let mut server = start_server(&cli);
+    let workspace = server.base_url.rsplit('/').next().unwrap().to_owned();
+    let rest = server.base_url.strip_prefix("http://").unwrap();
+    let (host, base_path) = rest.split_once('/').unwrap();
+
+    // A create whose body is half sent when SIGTERM arrives: the request is in flight.
+    let body = json!({"userName": "in-flight@example.com"}).to_string();
+    let (first, second) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /{base_path}/Users HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{first}",
+        server.token,
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+
+    // The listener closes at once: a new connection is refused.
+    wait_for("the listener to close", || {
+        TcpStream::connect(host).is_err()
+    });
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited with a request in flight"
+    );
+
+    // The request in flight still completes, and the server then exits cleanly.
+    stream.write_all(second.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201 "), "{response}");
     let started = std::time::Instant::now();
     loop {
         if let Some(exit) = server.child.try_wait().unwrap() {
@@ -531,6 +564,22 @@ fn sigterm_stops_the_server_cleanly() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+
+    // What it answered 201 for is committed, with its event, and its request log entry was
+    // written before the process exited.
+    let events = cli.json(&["events", "list", &workspace]);
+    let types: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["user.created"]);
+    let log = cli.json(&["log", &workspace]);
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["method"], "POST");
+    assert_eq!(entries[0]["status"], 201);
 }
 
 #[test]
