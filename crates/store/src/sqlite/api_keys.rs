@@ -1,5 +1,6 @@
 //! Operator API key rows. Only the SHA-256 of a key's secret is stored.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -10,7 +11,7 @@ use crate::model::ApiKeyRecord;
 const COLUMNS: &str = "id, label, secret_hash, created_at, last_used_at, revoked_at";
 
 pub fn insert(conn: &Connection, key: &ApiKeyRecord) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         &format!("INSERT INTO api_keys ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         params![
             key.id,
@@ -40,7 +41,7 @@ pub fn list(conn: &Connection) -> Result<Vec<ApiKeyRecord>, StoreError> {
 }
 
 pub fn revoke(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-    let changed = conn.execute(
+    let changed = conn.execute_cached(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
         params![id, to_millis(at)],
     )?;
@@ -51,7 +52,7 @@ pub fn revoke(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), Stor
 }
 
 pub fn touch(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
         params![id, to_millis(at)],
     )?;

@@ -1,5 +1,6 @@
 //! The attributes of a workspace's own User extension.
 
+use super::ExecuteCached;
 use rollcall_scim::schema::{AttributeType, CustomAttribute};
 use rusqlite::{Connection, ErrorCode, params};
 
@@ -12,7 +13,7 @@ pub fn add(
     workspace: &WorkspaceId,
     attribute: &CustomAttribute,
 ) -> Result<(), StoreError> {
-    let inserted = conn.execute(
+    let inserted = conn.execute_cached(
         "INSERT INTO custom_attributes
              (workspace_id, name, name_key, kind, multi_valued, required, canonical)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -69,7 +70,7 @@ pub fn list(
 }
 
 pub fn remove(conn: &Connection, workspace: &WorkspaceId, name: &str) -> Result<(), StoreError> {
-    let removed = conn.execute(
+    let removed = conn.execute_cached(
         "DELETE FROM custom_attributes WHERE workspace_id = ?1 AND name_key = ?2",
         params![workspace.as_str(), fold_case(name)],
     )?;

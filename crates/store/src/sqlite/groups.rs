@@ -5,6 +5,7 @@
 //! other's members. Every member id is checked to be a user of the same workspace inside the
 //! transaction; one unknown id rolls the whole change back.
 
+use super::ExecuteCached;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -32,7 +33,7 @@ pub fn insert(
     members: &[String],
     at: DateTime<Utc>,
 ) -> Result<GroupRecord, StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO groups (id, workspace_id, display_name, display_name_key, external_id,
              version, body, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?7)",
@@ -114,7 +115,7 @@ pub fn update(
     let mut new_key = old_key.clone();
     if let Some(document) = &update.document {
         new_key = fold_case(&document.display_name);
-        conn.execute(
+        conn.execute_cached(
             "UPDATE groups SET display_name = ?2, display_name_key = ?3, external_id = ?4,
                  body = ?5
              WHERE seq = ?1",
@@ -143,7 +144,7 @@ pub fn update(
         touched.extend(delta.removed);
     }
     if update.document.is_some() || !touched.is_empty() {
-        conn.execute(
+        conn.execute_cached(
             "UPDATE groups SET version = version + 1, updated_at = ?2 WHERE seq = ?1",
             params![seq, to_millis(update.at)],
         )?;
@@ -196,7 +197,7 @@ pub fn delete(
     } else {
         Vec::new()
     };
-    conn.execute("DELETE FROM groups WHERE seq = ?1", [seq])?;
+    conn.execute_cached("DELETE FROM groups WHERE seq = ?1", [seq])?;
     let data = json!({"displayName": display_name});
     events::record(conn, workspace, "group.deleted", id.as_str(), &data, at)?;
     roles::recompute(conn, workspace, &members, at, true)

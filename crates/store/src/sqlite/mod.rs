@@ -245,6 +245,18 @@ impl SqliteStore {
     }
 }
 
+/// `execute` through the connection's statement cache: the SQL is compiled once per connection
+/// instead of on every call.
+pub(crate) trait ExecuteCached {
+    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl ExecuteCached for Connection {
+    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 /// Whether a user query is `userName eq "..."` or `id eq "..."` with no sort: answered from a
 /// unique index, at most one row (the lookups IdPs make before each create).
 fn finds_at_most_one(query: &UserQuery) -> bool {

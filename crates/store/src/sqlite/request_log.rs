@@ -1,6 +1,7 @@
 //! The per-workspace request log: one row per authenticated SCIM request, written in batches
 //! by the server's logger, read newest first, pruned by age.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
@@ -78,6 +79,7 @@ pub fn list(
 }
 
 pub fn prune(conn: &Connection, before: DateTime<Utc>) -> Result<u64, StoreError> {
-    let removed = conn.execute("DELETE FROM request_log WHERE at < ?1", [to_millis(before)])?;
+    let removed =
+        conn.execute_cached("DELETE FROM request_log WHERE at < ?1", [to_millis(before)])?;
     Ok(u64::try_from(removed).unwrap_or(u64::MAX))
 }

@@ -7,6 +7,7 @@
 //! that may have moved it: a user write, a membership change, a group rename or deletion, a map
 //! change, or a new default role.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rollcall_scim::user::Role;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -144,7 +145,7 @@ pub fn set_mapping(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let key = fold_case(mapping.group.trim());
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO role_mappings (workspace_id, group_key, group_name, role)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (workspace_id, group_key) DO UPDATE SET group_name = ?3, role = ?4",
@@ -167,7 +168,7 @@ pub fn remove_mapping(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let key = fold_case(group.trim());
-    let removed = conn.execute(
+    let removed = conn.execute_cached(
         "DELETE FROM role_mappings WHERE workspace_id = ?1 AND group_key = ?2",
         [workspace.as_str(), key.as_str()],
     )?;

@@ -1,5 +1,6 @@
 //! Setup link rows. Only the SHA-256 of a link's secret is stored.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -9,7 +10,7 @@ use crate::ids::WorkspaceId;
 use crate::model::SetupLinkRecord;
 
 pub fn insert(conn: &Connection, link: &SetupLinkRecord) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO setup_links (id, workspace_id, secret_hash, created_at, expires_at, used_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -55,7 +56,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<SetupLinkRecord>, Store
 }
 
 pub fn use_link(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-    let changed = conn.execute(
+    let changed = conn.execute_cached(
         "UPDATE setup_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2",
         params![id, to_millis(at)],
     )?;

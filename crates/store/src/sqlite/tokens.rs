@@ -1,5 +1,6 @@
 //! SCIM token rows. Only the SHA-256 of a token's secret is stored.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -12,7 +13,7 @@ const COLUMNS: &str =
     "id, workspace_id, label, secret_hash, created_at, last_used_at, expires_at, revoked_at";
 
 pub fn insert(conn: &Connection, token: &TokenRecord) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         &format!("INSERT INTO scim_tokens ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
         params![
             token.id.as_str(),
@@ -48,7 +49,7 @@ pub fn list(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<TokenRecor
 }
 
 pub fn revoke(conn: &Connection, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
-    let changed = conn.execute(
+    let changed = conn.execute_cached(
         "UPDATE scim_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
         params![id.as_str(), to_millis(at)],
     )?;
@@ -65,7 +66,7 @@ pub fn rotate(
     old_expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let at = to_millis(old_expires_at);
-    let changed = conn.execute(
+    let changed = conn.execute_cached(
         "UPDATE scim_tokens SET expires_at = MIN(COALESCE(expires_at, ?2), ?2)
          WHERE id = ?1 AND revoked_at IS NULL",
         params![old.as_str(), at],
@@ -77,7 +78,7 @@ pub fn rotate(
 }
 
 pub fn touch(conn: &Connection, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE scim_tokens SET last_used_at = ?2 WHERE id = ?1",
         params![id.as_str(), to_millis(at)],
     )?;

@@ -1,5 +1,6 @@
 //! User rows and their `user_emails` index rows.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rollcall_scim::list::{CursorPosition, Paging};
 use rollcall_scim::user::Role;
@@ -25,7 +26,7 @@ pub fn insert(
     user: &UserWrite,
 ) -> Result<UserRecord, StoreError> {
     let body = serde_json::to_string(&user.body)?;
-    let inserted = conn.execute(
+    let inserted = conn.execute_cached(
         "INSERT INTO users (id, workspace_id, user_name, user_name_key, external_id, email_key,
              display_name, display_name_key, active, role, idp_role, version, body, created_at,
              updated_at)
@@ -184,7 +185,7 @@ pub fn set_role(
     } else {
         Some(role)
     };
-    conn.execute(
+    conn.execute_cached(
         "UPDATE users SET role = ?3, idp_role = ?4, body = ?5, updated_at = ?6,
              version = version + 1
          WHERE workspace_id = ?1 AND id = ?2",
@@ -214,7 +215,7 @@ pub fn delete(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let record = get(conn, workspace, id)?.ok_or(StoreError::NotFound)?;
-    conn.execute(
+    conn.execute_cached(
         "DELETE FROM users WHERE workspace_id = ?1 AND id = ?2",
         [workspace.as_str(), id.as_str()],
     )?;

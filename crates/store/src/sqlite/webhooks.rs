@@ -4,6 +4,7 @@
 //! only after a receiver accepted the event that follows it, so delivery resumes where it
 //! stopped after any crash: at least once, in feed order.
 
+use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 
@@ -21,7 +22,7 @@ pub fn insert(conn: &Connection, webhook: &WebhookRecord) -> Result<WebhookRecor
         [webhook.workspace_id.as_str()],
         |row| row.get(0),
     )?;
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO webhooks (id, workspace_id, url, secret_salt, created_at, delivered_through,
              failures, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?5)",
@@ -52,7 +53,7 @@ pub fn list(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<WebhookRec
 }
 
 pub fn remove(conn: &Connection, workspace: &WorkspaceId, id: &str) -> Result<(), StoreError> {
-    let removed = conn.execute(
+    let removed = conn.execute_cached(
         "DELETE FROM webhooks WHERE workspace_id = ?1 AND id = ?2",
         params![workspace.as_str(), id],
     )?;

@@ -1,5 +1,6 @@
 //! Workspace rows.
 
+use super::ExecuteCached;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ const COLUMNS: &str =
      role_discovery";
 
 pub fn insert(conn: &Connection, workspace: &Workspace) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         &format!("INSERT INTO workspaces ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             workspace.id.as_str(),
@@ -35,7 +36,8 @@ pub fn insert(conn: &Connection, workspace: &Workspace) -> Result<(), StoreError
 pub fn get(conn: &Connection, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE id = ?1");
     let row = conn
-        .query_row(&sql, [id.as_str()], RawWorkspace::read)
+        .prepare_cached(&sql)?
+        .query_row([id.as_str()], RawWorkspace::read)
         .optional()?;
     row.map(RawWorkspace::into_workspace).transpose()
 }
@@ -57,7 +59,7 @@ pub fn update(
     let mut workspace = get(conn, id)?.ok_or(StoreError::NotFound)?;
     let default_before = workspace.default_role;
     change(&mut workspace).map_err(StoreError::Refused)?;
-    conn.execute(
+    conn.execute_cached(
         "UPDATE workspaces SET name = ?2, plan = ?3, invitation_only = ?4, scim_enabled = ?5,
              username_format = ?6, default_role = ?7, role_discovery = ?8
          WHERE id = ?1",
