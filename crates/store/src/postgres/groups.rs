@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
-use postgres::{Row, ToStatement, Transaction};
+use postgres::{GenericClient, Row, ToStatement, Transaction};
 use rollcall_scim::filter::{self, CompValue, CompareOp, Filter};
 use rollcall_scim::group::MemberChange;
 use rollcall_scim::list::{CursorPosition, Page, Paging, SortSpec};
@@ -256,7 +256,7 @@ pub fn list(
 
 /// The groups of each of `users`, in the order of `users` and then of the groups' creation.
 pub fn groups_of_users(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
     workspace: &WorkspaceId,
     users: &[ResourceId],
 ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError> {

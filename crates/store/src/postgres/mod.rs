@@ -163,6 +163,16 @@ impl PostgresStore {
         .await
     }
 
+    /// Runs `work`, a read of one statement, outside an explicit transaction: the statement is
+    /// its own snapshot, and the `BEGIN` and `COMMIT` round trips are saved.
+    async fn read_one<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.with_client(work).await
+    }
+
     /// Runs `work` in one transaction and commits it. With a workspace, the transaction holds
     /// that workspace's write lock from its start to its commit.
     async fn write<T, F>(&self, workspace: Option<WorkspaceId>, work: F) -> Result<T, StoreError>
@@ -376,7 +386,8 @@ impl Store for PostgresStore {
         id: &ResourceId,
     ) -> Result<Option<UserRecord>, StoreError> {
         let (workspace, id) = (workspace.clone(), id.clone());
-        self.read(move |tx| users::get(tx, &workspace, &id)).await
+        self.read_one(move |client| users::get(client, &workspace, &id))
+            .await
     }
 
     async fn replace_user(
@@ -582,7 +593,7 @@ impl Store for PostgresStore {
         users: &[ResourceId],
     ) -> Result<Vec<(ResourceId, GroupRef)>, StoreError> {
         let (workspace, users) = (workspace.clone(), users.to_vec());
-        self.read(move |tx| groups::groups_of_users(tx, &workspace, &users))
+        self.read_one(move |client| groups::groups_of_users(client, &workspace, &users))
             .await
     }
 

@@ -11,7 +11,7 @@ mod page;
 
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
-use postgres::{Row, Transaction};
+use postgres::{GenericClient, Row, Transaction};
 use rollcall_scim::schema::user_resource;
 use rollcall_scim::user::Role;
 use serde_json::Value;
@@ -72,7 +72,7 @@ pub fn insert(
 }
 
 pub fn get(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
     workspace: &WorkspaceId,
     id: &ResourceId,
 ) -> Result<Option<UserRecord>, StoreError> {
