@@ -1,0 +1,1 @@
+"""The Python side of scripts/bench (stdlib only): see that script's header."""
