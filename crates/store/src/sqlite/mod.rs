@@ -74,7 +74,11 @@ pub struct SqliteStore {
 
 struct ReaderPool {
     idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    /// One permit per idle connection. A read holds its permit for as long as it holds the
+    /// connection, on the thread that uses it: a request that is dropped while its read runs
+    /// on the blocking pool (its client went away, a deadline passed) must not free a permit
+    /// whose connection is still in use.
+    permits: Arc<Semaphore>,
 }
 
 impl SqliteStore {
@@ -115,7 +119,7 @@ impl SqliteStore {
         }
         let readers = Arc::new(ReaderPool {
             idle: Mutex::new(idle),
-            permits: Semaphore::new(READERS),
+            permits: Arc::new(Semaphore::new(READERS)),
         });
 
         let (sender, receiver) = mpsc::channel::<WriteJob>();
@@ -218,14 +222,13 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let permit = self
-            .readers
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.readers.permits)
+            .acquire_owned()
             .await
             .map_err(|_| StoreError::Internal("the reader pool is closed".to_owned()))?;
         let readers = Arc::clone(&self.readers);
-        let result = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = readers
                 .idle
                 .lock()
@@ -239,9 +242,7 @@ impl SqliteStore {
             result
         })
         .await
-        .map_err(|err| StoreError::Internal(format!("a read task failed: {err}")))?;
-        drop(permit);
-        result
+        .map_err(|err| StoreError::Internal(format!("a read task failed: {err}")))?
     }
 }
 
@@ -900,6 +901,59 @@ mod group_commit_tests {
             let i: usize = id.trim_start_matches("ws-").parse().unwrap();
             !i.is_multiple_of(3)
         }));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod reader_tests {
+    use super::*;
+
+    /// A read whose request is dropped while it runs (the client went away) keeps its
+    /// connection counted as busy until it really ends: reads that follow wait for a free
+    /// connection instead of failing to find one.
+    #[test]
+    fn an_abandoned_read_keeps_its_connection_until_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("readers.db")).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap();
+        let results: Vec<Result<i64, StoreError>> = runtime.block_on(async {
+            let slow = store.read(|_conn| {
+                thread::sleep(Duration::from_millis(300));
+                Ok(())
+            });
+            let abandoned = tokio::time::timeout(Duration::from_millis(20), slow).await;
+            assert!(abandoned.is_err(), "the slow read should still be running");
+
+            let mut reads = tokio::task::JoinSet::new();
+            for _ in 0..READERS {
+                let store = store.clone();
+                reads.spawn(async move {
+                    store
+                        .read(|conn| {
+                            thread::sleep(Duration::from_millis(50));
+                            Ok(conn.query_row("SELECT 1", [], |row| row.get(0))?)
+                        })
+                        .await
+                });
+            }
+            let point = store
+                .read_point(|conn| Ok(conn.query_row("SELECT 2", [], |row| row.get(0))?))
+                .await;
+            let mut results = vec![point];
+            while let Some(done) = reads.join_next().await {
+                results.push(done.unwrap());
+            }
+            results
+        });
+        assert_eq!(results.len(), READERS + 1);
+        for result in results {
+            assert!(matches!(result, Ok(1 | 2)), "{result:?}");
+        }
     }
 }
 
