@@ -608,7 +608,7 @@ fn migrate_run_by_several_nodes_at_once_applies_the_schema_once() {
             String::from_utf8_lossy(&output.stderr)
         );
         let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(printed, json!({"backend": backend, "schema_version": 5}));
+        assert_eq!(printed, json!({"backend": backend, "schema_version": 6}));
     }
     // The schema works: a workspace can be created and listed.
     cli.json(&["workspace", "create", "Acme"]);

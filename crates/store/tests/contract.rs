@@ -19,7 +19,7 @@ use rollcall_scim::schema::user_resource;
 use rollcall_scim::user::{Role, UserPolicy, UsernameFormat, prepare_user};
 use rollcall_store::testing::{Backend, backend, fresh_database_url};
 use rollcall_store::{
-    GroupUpdate, GroupWrite, Plan, ResourceId, RoleMapping, Store, StoreError, TokenId,
+    GroupQuery, GroupUpdate, GroupWrite, Plan, ResourceId, RoleMapping, Store, StoreError, TokenId,
     TokenRecord, UserQuery, UserRecord, UserWrite, Workspace, WorkspaceId,
 };
 use serde_json::{Value, json};
@@ -850,4 +850,166 @@ async fn a_webhook_is_leased_to_one_owner_and_moves_only_past_delivered_events()
     assert!(store.list_deliveries(&ws, 10).await.unwrap().is_empty());
     let again = store.remove_webhook(&ws, "wh_1").await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+}
+
+/// An unfiltered list's total (kept as a stored count, not counted) follows every create and
+/// delete, ignores refused writes, and is each workspace's own.
+#[tokio::test]
+async fn unfiltered_totals_follow_creates_deletes_and_refusals() {
+    let (_dir, store) = open();
+    let acme = new_workspace(&store, "acme").await;
+    let other = new_workspace(&store, "other").await;
+    let everything = UserQuery::page(None, Page::new(None, Some(0)));
+    let groups = GroupQuery {
+        filter: None,
+        sort: None,
+        paging: Paging::Index(Page::new(None, Some(0))),
+        with_members: false,
+    };
+    let totals = |store: Arc<dyn Store>, ws: WorkspaceId| {
+        let (everything, groups) = (everything.clone(), groups.clone());
+        async move {
+            (
+                store.list_users(&ws, &everything).await.unwrap().total,
+                store.list_groups(&ws, &groups).await.unwrap().total,
+            )
+        }
+    };
+    assert_eq!(totals(store.clone(), acme.clone()).await, (0, 0));
+
+    for name in ["a", "b", "c"] {
+        add_user(
+            &store,
+            &acme,
+            name,
+            json!({"userName": format!("{name}@example.com")}),
+        )
+        .await;
+    }
+    add_user(&store, &other, "o", json!({"userName": "o@example.com"})).await;
+    let duplicate = store
+        .create_user(
+            &acme,
+            &ResourceId::new("dup"),
+            user_write(json!({"userName": "A@example.com"}), 1),
+        )
+        .await;
+    assert!(duplicate.is_err(), "{duplicate:?}");
+    store
+        .delete_user(&acme, &ResourceId::new("b"), at(2))
+        .await
+        .unwrap();
+    for id in ["g1", "g2"] {
+        store
+            .create_group(
+                &acme,
+                &ResourceId::new(id),
+                group_write(json!({"displayName": id})),
+                vec!["a".to_owned()],
+                at(3),
+            )
+            .await
+            .unwrap();
+    }
+    let refused = store
+        .create_group(
+            &acme,
+            &ResourceId::new("g3"),
+            group_write(json!({"displayName": "g3"})),
+            vec!["nobody".to_owned()],
+            at(4),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    store
+        .delete_group(&acme, &ResourceId::new("g1"), at(5))
+        .await
+        .unwrap();
+
+    assert_eq!(totals(store.clone(), acme.clone()).await, (2, 1));
+    assert_eq!(totals(store.clone(), other.clone()).await, (1, 0));
+    // A filter still counts its matches.
+    let filtered = UserQuery::page(
+        Some(parse_filter("userName sw \"a\"").unwrap()),
+        Page::new(None, Some(0)),
+    );
+    assert_eq!(store.list_users(&acme, &filtered).await.unwrap().total, 1);
+}
+
+/// A database from before the stored counts (schema version 5) gets them counted from what it
+/// holds when it is upgraded.
+#[tokio::test]
+async fn the_upgrade_to_stored_counts_counts_what_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).unwrap();
+    let store = rollcall_store::open(&url).unwrap();
+    let acme = new_workspace(&store, "acme").await;
+    for name in ["a", "b"] {
+        add_user(
+            &store,
+            &acme,
+            name,
+            json!({"userName": format!("{name}@example.com")}),
+        )
+        .await;
+    }
+    store
+        .create_group(
+            &acme,
+            &ResourceId::new("g"),
+            group_write(json!({"displayName": "g"})),
+            vec!["a".to_owned()],
+            at(3),
+        )
+        .await
+        .unwrap();
+    drop(store);
+
+    // Back to version 5, as a rollcall of that version left it.
+    match backend().unwrap() {
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch(
+                "DROP TRIGGER workspaces_counted; DROP TRIGGER users_counted;
+                 DROP TRIGGER users_uncounted; DROP TRIGGER groups_counted;
+                 DROP TRIGGER groups_uncounted; DROP TABLE resource_counts;
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+        }
+        Backend::Postgres => {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                client
+                    .batch_execute(
+                        "DROP TRIGGER workspaces_counted ON workspaces;
+                         DROP TRIGGER users_counted ON users;
+                         DROP TRIGGER groups_counted ON groups;
+                         DROP FUNCTION rollcall_count_resources();
+                         DROP TABLE resource_counts;
+                         UPDATE rollcall_schema SET version = 5;",
+                    )
+                    .unwrap();
+            })
+            .join()
+            .unwrap();
+        }
+    }
+
+    let store = rollcall_store::open(&url).unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 6);
+    let everything = UserQuery::page(None, Page::new(None, Some(0)));
+    assert_eq!(store.list_users(&acme, &everything).await.unwrap().total, 2);
+    let groups = GroupQuery {
+        filter: None,
+        sort: None,
+        paging: Paging::Index(Page::new(None, Some(0))),
+        with_members: false,
+    };
+    assert_eq!(store.list_groups(&acme, &groups).await.unwrap().total, 1);
+    // And counting goes on from there.
+    add_user(&store, &acme, "c", json!({"userName": "c@example.com"})).await;
+    assert_eq!(store.list_users(&acme, &everything).await.unwrap().total, 3);
 }

@@ -25,7 +25,7 @@ use rollcall_scim::list::{CursorPosition, Page, Paging, SortSpec};
 use rollcall_scim::schema::group_resource;
 use serde_json::{Value, json};
 
-use super::{events, roles, unique_violation};
+use super::{counts, events, roles, unique_violation};
 use crate::columns::{from_millis, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
@@ -237,7 +237,8 @@ pub fn list(
     };
     let mut page = match (condition, &query.sort, &query.paging) {
         (Some((sql, params)), None, Paging::Index(page)) => {
-            list_in_sql(tx, workspace, *page, &sql, params)?
+            let unfiltered = query.filter.is_none();
+            list_in_sql(tx, workspace, *page, (&sql, params), unfiltered)?
         }
         _ => list_in_memory(tx, workspace, query)?,
     };
@@ -522,12 +523,14 @@ where
         .collect()
 }
 
+/// One page in SQL; `unfiltered` when `condition` selects every group (the stored count is
+/// then the total).
 fn list_in_sql(
     tx: &mut Transaction<'_>,
     workspace: &WorkspaceId,
     page: Page,
-    condition: &str,
-    params: Vec<String>,
+    (condition, params): (&str, Vec<String>),
+    unfiltered: bool,
 ) -> Result<ListPage<(GroupRecord, i64)>, StoreError> {
     let mut texts = vec![workspace.as_str().to_owned()];
     texts.extend(params);
@@ -535,9 +538,19 @@ fn list_in_sql(
         .iter()
         .map(|text| text as &(dyn ToSql + Sync))
         .collect();
-    let count_sql =
-        format!("SELECT count(*) FROM groups g WHERE g.workspace_id = $1 AND ({condition})");
-    let total: i64 = tx.query_one(&count_sql, &values)?.try_get(0)?;
+    let stored = match unfiltered {
+        true => counts::stored(tx, workspace, counts::Counted::Groups)?,
+        false => None,
+    };
+    let total: i64 = match stored {
+        Some(total) => total,
+        None => {
+            let count_sql = format!(
+                "SELECT count(*) FROM groups g WHERE g.workspace_id = $1 AND ({condition})"
+            );
+            tx.query_one(&count_sql, &values)?.try_get(0)?
+        }
+    };
 
     let count = i64::try_from(page.count).unwrap_or(i64::MAX);
     let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);

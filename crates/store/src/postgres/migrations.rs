@@ -197,6 +197,40 @@ const MIGRATIONS: &[&str] = &[
         expires_at   BIGINT NOT NULL,
         used_at      BIGINT
     );"#,
+    // 6: each workspace's number of users and groups, kept by a trigger in the transaction of
+    // every insert and delete (see the SQLite schema's version 6).
+    r#"CREATE TABLE resource_counts (
+        workspace_id TEXT COLLATE "C" PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        users        BIGINT NOT NULL DEFAULT 0,
+        groups       BIGINT NOT NULL DEFAULT 0
+    );
+    INSERT INTO resource_counts (workspace_id, users, groups)
+        SELECT w.id,
+               (SELECT count(*) FROM users u WHERE u.workspace_id = w.id),
+               (SELECT count(*) FROM groups g WHERE g.workspace_id = w.id)
+        FROM workspaces w;
+    CREATE FUNCTION rollcall_count_resources() RETURNS trigger LANGUAGE plpgsql AS $count$
+    BEGIN
+        IF TG_TABLE_NAME = 'workspaces' THEN
+            INSERT INTO resource_counts (workspace_id) VALUES (NEW.id);
+        ELSIF TG_TABLE_NAME = 'users' AND TG_OP = 'INSERT' THEN
+            UPDATE resource_counts SET users = users + 1 WHERE workspace_id = NEW.workspace_id;
+        ELSIF TG_TABLE_NAME = 'users' THEN
+            UPDATE resource_counts SET users = users - 1 WHERE workspace_id = OLD.workspace_id;
+        ELSIF TG_OP = 'INSERT' THEN
+            UPDATE resource_counts SET groups = groups + 1 WHERE workspace_id = NEW.workspace_id;
+        ELSE
+            UPDATE resource_counts SET groups = groups - 1 WHERE workspace_id = OLD.workspace_id;
+        END IF;
+        RETURN NULL;
+    END
+    $count$;
+    CREATE TRIGGER workspaces_counted AFTER INSERT ON workspaces
+        FOR EACH ROW EXECUTE FUNCTION rollcall_count_resources();
+    CREATE TRIGGER users_counted AFTER INSERT OR DELETE ON users
+        FOR EACH ROW EXECUTE FUNCTION rollcall_count_resources();
+    CREATE TRIGGER groups_counted AFTER INSERT OR DELETE ON groups
+        FOR EACH ROW EXECUTE FUNCTION rollcall_count_resources();"#,
 ];
 
 /// The schema version this build writes.

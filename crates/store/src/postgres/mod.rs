@@ -24,6 +24,7 @@
 //!   itself when the database is back.
 
 mod api_keys;
+mod counts;
 mod custom;
 mod events;
 mod groups;

@@ -17,7 +17,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
 
-use super::{events, from_millis, roles, to_millis};
+use super::{counts, events, from_millis, roles, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};
@@ -217,7 +217,8 @@ pub fn list(
     };
     let mut page = match (condition, &query.sort, &query.paging) {
         (Some((sql, params)), None, Paging::Index(page)) => {
-            list_in_sql(conn, workspace, *page, &sql, params)?
+            let unfiltered = query.filter.is_none();
+            list_in_sql(conn, workspace, *page, (&sql, params), unfiltered)?
         }
         _ => list_in_memory(conn, workspace, query)?,
     };
@@ -422,20 +423,31 @@ fn members_of(conn: &Connection, seq: i64) -> Result<Vec<Member>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// One page in SQL; `unfiltered` when `condition` selects every group (the stored count is
+/// then the total).
 fn list_in_sql(
     conn: &Connection,
     workspace: &WorkspaceId,
     page: Page,
-    condition: &str,
-    params: Vec<SqlValue>,
+    (condition, params): (&str, Vec<SqlValue>),
+    unfiltered: bool,
 ) -> Result<ListPage<(GroupRecord, i64)>, StoreError> {
     let mut values = vec![SqlValue::Text(workspace.as_str().to_owned())];
     values.extend(params);
-    let count_sql =
-        format!("SELECT count(*) FROM groups g WHERE g.workspace_id = ?1 AND ({condition})");
-    let total: i64 = conn
-        .prepare_cached(&count_sql)?
-        .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+    let stored = match unfiltered {
+        true => counts::stored(conn, workspace, counts::Counted::Groups)?,
+        false => None,
+    };
+    let total: i64 = match stored {
+        Some(total) => total,
+        None => {
+            let count_sql = format!(
+                "SELECT count(*) FROM groups g WHERE g.workspace_id = ?1 AND ({condition})"
+            );
+            conn.prepare_cached(&count_sql)?
+                .query_row(params_from_iter(values.iter()), |row| row.get(0))?
+        }
+    };
 
     values.push(SqlValue::Integer(
         i64::try_from(page.count).unwrap_or(i64::MAX),

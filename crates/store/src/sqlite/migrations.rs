@@ -192,6 +192,34 @@ const MIGRATIONS: &[&str] = &[
         expires_at   INTEGER NOT NULL,
         used_at      INTEGER
     ) STRICT;",
+    // 6: each workspace's number of users and groups, kept by triggers in the transaction of
+    // every insert and delete, so that an unfiltered list's totalResults is one row read, not
+    // a count over the whole directory.
+    "CREATE TABLE resource_counts (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        users        INTEGER NOT NULL DEFAULT 0,
+        groups       INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    INSERT INTO resource_counts (workspace_id, users, groups)
+        SELECT w.id,
+               (SELECT count(*) FROM users u WHERE u.workspace_id = w.id),
+               (SELECT count(*) FROM groups g WHERE g.workspace_id = w.id)
+        FROM workspaces w;
+    CREATE TRIGGER workspaces_counted AFTER INSERT ON workspaces BEGIN
+        INSERT INTO resource_counts (workspace_id) VALUES (NEW.id);
+    END;
+    CREATE TRIGGER users_counted AFTER INSERT ON users BEGIN
+        UPDATE resource_counts SET users = users + 1 WHERE workspace_id = NEW.workspace_id;
+    END;
+    CREATE TRIGGER users_uncounted AFTER DELETE ON users BEGIN
+        UPDATE resource_counts SET users = users - 1 WHERE workspace_id = OLD.workspace_id;
+    END;
+    CREATE TRIGGER groups_counted AFTER INSERT ON groups BEGIN
+        UPDATE resource_counts SET groups = groups + 1 WHERE workspace_id = NEW.workspace_id;
+    END;
+    CREATE TRIGGER groups_uncounted AFTER DELETE ON groups BEGIN
+        UPDATE resource_counts SET groups = groups - 1 WHERE workspace_id = OLD.workspace_id;
+    END;",
 ];
 
 /// Brings the schema up to the latest version.

@@ -8,6 +8,7 @@
 //! WAL mode they never wait for the writer.
 
 mod api_keys;
+mod counts;
 mod custom;
 mod events;
 mod filter_sql;

@@ -8,7 +8,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::Value;
 
-use super::{events, filter_sql, roles, sort};
+use super::{counts, events, filter_sql, roles, sort};
 use super::{from_millis, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
@@ -249,11 +249,20 @@ fn list_in_sql(
     values.extend(condition.params.iter().cloned());
     let filter_sql = &condition.sql;
 
-    let count_sql =
-        format!("SELECT count(*) FROM users u WHERE u.workspace_id = ?1 AND ({filter_sql})");
-    let total: i64 = conn
-        .prepare_cached(&count_sql)?
-        .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+    let stored = match query.filter {
+        None => counts::stored(conn, workspace, counts::Counted::Users)?,
+        Some(_) => None,
+    };
+    let total: i64 = match stored {
+        Some(total) => total,
+        None => {
+            let count_sql = format!(
+                "SELECT count(*) FROM users u WHERE u.workspace_id = ?1 AND ({filter_sql})"
+            );
+            conn.prepare_cached(&count_sql)?
+                .query_row(params_from_iter(values.iter()), |row| row.get(0))?
+        }
+    };
 
     // The order, the cursor's position in it, and the page.
     let descending = query.sort.as_ref().is_some_and(|s| s.descending);

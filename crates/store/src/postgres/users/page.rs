@@ -7,6 +7,7 @@ use rollcall_scim::filter::matches;
 use rollcall_scim::list::{CursorPosition, Paging};
 use rollcall_scim::schema::ResourceSchema;
 
+use super::super::counts;
 use super::narrowing::Narrowing;
 use super::order::{self, KeyColumn, SortKey};
 use super::{COLUMNS, Params, read};
@@ -25,9 +26,18 @@ pub(super) fn in_sql(
 ) -> Result<ListPage<UserRecord>, StoreError> {
     let mut params = Params::new(workspace);
     let condition = narrowing.sql(&mut params);
-    let count_sql =
-        format!("SELECT count(*) FROM users u WHERE u.workspace_id = $1 AND ({condition})");
-    let total: i64 = tx.query_one(&count_sql, &params.refs())?.try_get(0)?;
+    let stored = match query.filter {
+        None => counts::stored(tx, workspace, counts::Counted::Users)?,
+        Some(_) => None,
+    };
+    let total: i64 = match stored {
+        Some(total) => total,
+        None => {
+            let count_sql =
+                format!("SELECT count(*) FROM users u WHERE u.workspace_id = $1 AND ({condition})");
+            tx.query_one(&count_sql, &params.refs())?.try_get(0)?
+        }
+    };
 
     // The order, the cursor's position in it, and the page.
     let descending = query.sort.as_ref().is_some_and(|s| s.descending);

@@ -1,0 +1,30 @@
+//! Each workspace's number of users and groups, as the trigger of schema version 6 keeps them
+//! in `resource_counts` (see the SQLite twin).
+
+use postgres::GenericClient;
+
+use crate::error::StoreError;
+use crate::ids::WorkspaceId;
+
+/// What is counted.
+#[derive(Debug, Clone, Copy)]
+pub enum Counted {
+    Users,
+    Groups,
+}
+
+/// The workspace's stored count, or `None` when it has no row (then count the rows instead).
+pub fn stored(
+    client: &mut impl GenericClient,
+    workspace: &WorkspaceId,
+    counted: Counted,
+) -> Result<Option<i64>, StoreError> {
+    let sql = match counted {
+        Counted::Users => "SELECT users FROM resource_counts WHERE workspace_id = $1",
+        Counted::Groups => "SELECT groups FROM resource_counts WHERE workspace_id = $1",
+    };
+    Ok(match client.query_opt(sql, &[&workspace.as_str()])? {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
+    })
+}
