@@ -1,5 +1,6 @@
 //! Operator API key rows, as in the SQLite backend's `api_keys` module.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -10,7 +11,7 @@ use crate::model::ApiKeyRecord;
 const COLUMNS: &str = "id, label, secret_hash, created_at, last_used_at, revoked_at";
 
 pub fn insert(tx: &mut Transaction<'_>, key: &ApiKeyRecord) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         &format!("INSERT INTO api_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
         &[
             &key.id,
@@ -26,18 +27,18 @@ pub fn insert(tx: &mut Transaction<'_>, key: &ApiKeyRecord) -> Result<(), StoreE
 
 pub fn get(tx: &mut Transaction<'_>, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
-    tx.query_opt(&sql, &[&id])?
+    tx.query_opt_c(&sql, &[&id])?
         .map(|row| read(&row))
         .transpose()
 }
 
 pub fn list(tx: &mut Transaction<'_>) -> Result<Vec<ApiKeyRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id");
-    tx.query(&sql, &[])?.iter().map(read).collect()
+    tx.query_c(&sql, &[])?.iter().map(read).collect()
 }
 
 pub fn revoke(tx: &mut Transaction<'_>, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-    let changed = tx.execute(
+    let changed = tx.execute_c(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
         &[&id, &to_millis(at)],
     )?;
@@ -48,7 +49,7 @@ pub fn revoke(tx: &mut Transaction<'_>, id: &str, at: DateTime<Utc>) -> Result<(
 }
 
 pub fn touch(tx: &mut Transaction<'_>, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
         &[&id, &to_millis(at)],
     )?;

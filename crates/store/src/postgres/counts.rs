@@ -1,6 +1,7 @@
 //! Each workspace's number of users and groups, as the trigger of schema version 6 keeps them
 //! in `resource_counts` (see the SQLite twin).
 
+use crate::postgres::statements::Cached;
 use postgres::GenericClient;
 
 use crate::error::StoreError;
@@ -23,7 +24,7 @@ pub fn stored(
         Counted::Users => "SELECT users FROM resource_counts WHERE workspace_id = $1",
         Counted::Groups => "SELECT groups FROM resource_counts WHERE workspace_id = $1",
     };
-    Ok(match client.query_opt(sql, &[&workspace.as_str()])? {
+    Ok(match client.query_opt_c(sql, &[&workspace.as_str()])? {
         Some(row) => Some(row.try_get(0)?),
         None => None,
     })

@@ -1,5 +1,6 @@
 //! The attributes of a workspace's own User extension.
 
+use crate::postgres::statements::Cached;
 use postgres::Transaction;
 use rollcall_scim::schema::{AttributeType, CustomAttribute};
 
@@ -13,7 +14,7 @@ pub fn add(
     workspace: &WorkspaceId,
     attribute: &CustomAttribute,
 ) -> Result<(), StoreError> {
-    let inserted = tx.execute(
+    let inserted = tx.execute_c(
         "INSERT INTO custom_attributes
              (workspace_id, name, name_key, kind, multi_valued, required, canonical)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -40,7 +41,7 @@ pub fn list(
     tx: &mut Transaction<'_>,
     workspace: &WorkspaceId,
 ) -> Result<Vec<CustomAttribute>, StoreError> {
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT name, kind, multi_valued, required, canonical FROM custom_attributes
          WHERE workspace_id = $1 ORDER BY seq",
         &[&workspace.as_str()],
@@ -67,7 +68,7 @@ pub fn remove(
     workspace: &WorkspaceId,
     name: &str,
 ) -> Result<(), StoreError> {
-    let removed = tx.execute(
+    let removed = tx.execute_c(
         "DELETE FROM custom_attributes WHERE workspace_id = $1 AND name_key = $2",
         &[&workspace.as_str(), &fold_case(name)],
     )?;

@@ -8,6 +8,7 @@
 //! numbers after the previous one is committed and visible. Paging one workspace's feed by
 //! `seq` therefore sees every event exactly once, in commit order, whichever node wrote it.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use serde_json::Value;
@@ -26,7 +27,7 @@ pub fn record(
     data: &Value,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         "INSERT INTO events (id, workspace_id, type, resource_id, data, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[
@@ -70,7 +71,7 @@ pub fn record_many(
         resources.push(event.resource_id);
         data.push(serde_json::to_string(&event.data)?);
     }
-    tx.execute(
+    tx.execute_c(
         "INSERT INTO events (id, workspace_id, type, resource_id, data, occurred_at)
          SELECT e.id, $1, e.type, e.resource_id, e.data, $6
          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
@@ -96,7 +97,7 @@ pub fn list(
     limit: usize,
 ) -> Result<Vec<Event>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT seq, id, type, resource_id, data, occurred_at FROM events
          WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         &[&workspace.as_str(), &after, &limit],

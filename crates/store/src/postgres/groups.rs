@@ -13,6 +13,7 @@
 //! with a NUL equals nothing stored here, so lookups and filters match it against nothing
 //! instead of sending it (an unknown member, an empty list), as SQLite answers them.
 
+use crate::postgres::statements::Cached;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
@@ -50,7 +51,7 @@ pub fn insert(
     // The refusals come first, in SQLite's order: a create that fails after its insert has
     // spent an identity value, and the gap would make later cursors differ from SQLite's.
     let key = fold_case(&group.display_name);
-    let taken = tx.query_opt(
+    let taken = tx.query_opt_c(
         "SELECT 1 FROM groups WHERE workspace_id = $1 AND display_name_key = $2",
         &[&workspace.as_str(), &key],
     )?;
@@ -99,7 +100,7 @@ pub fn get(
     with_members: bool,
 ) -> Result<Option<GroupRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2");
-    let Some(row) = tx.query_opt(&sql, &[&workspace.as_str(), &id.as_str()])? else {
+    let Some(row) = tx.query_opt_c(&sql, &[&workspace.as_str(), &id.as_str()])? else {
         return Ok(None);
     };
     let raw = RawGroup::read(&row)?;
@@ -137,7 +138,7 @@ pub fn update(
     let mut new_key = old_key.clone();
     if let Some(document) = &update.document {
         new_key = fold_case(&document.display_name);
-        tx.execute(
+        tx.execute_c(
             "UPDATE groups SET display_name = $2, display_name_key = $3, external_id = $4,
                  body = $5
              WHERE seq = $1",
@@ -166,7 +167,7 @@ pub fn update(
         touched.extend(delta.removed);
     }
     if update.document.is_some() || !touched.is_empty() {
-        tx.execute(
+        tx.execute_c(
             "UPDATE groups SET version = version + 1, updated_at = $2 WHERE seq = $1",
             &[&seq, &to_millis(update.at)],
         )?;
@@ -217,7 +218,7 @@ pub fn delete(
     } else {
         Vec::new()
     };
-    tx.execute("DELETE FROM groups WHERE seq = $1", &[&seq])?;
+    tx.execute_c("DELETE FROM groups WHERE seq = $1", &[&seq])?;
     let data = json!({"displayName": display_name});
     events::record(tx, workspace, "group.deleted", id.as_str(), &data, at)?;
     roles::recompute(tx, workspace, &members, at, true)
@@ -243,7 +244,7 @@ pub fn list(
         _ => list_in_memory(tx, workspace, query)?,
     };
     if query.with_members && !page.items.is_empty() {
-        let statement = tx.prepare(MEMBERS)?;
+        let statement = crate::postgres::statements::prepared(tx, MEMBERS)?;
         for (record, seq) in page.items.iter_mut() {
             record.members = Some(members_of(tx, &statement, *seq)?);
         }
@@ -269,7 +270,7 @@ pub fn groups_of_users(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT u.id, g.id, g.display_name FROM users u
          JOIN group_members m ON m.user_seq = u.seq
          JOIN groups g ON g.seq = m.group_seq
@@ -371,7 +372,7 @@ fn record_members(
         return Ok(());
     }
     let seqs: Vec<i64> = changes.iter().map(|(_, user)| *user).collect();
-    let rows = tx.query("SELECT seq, id FROM users WHERE seq = ANY($1)", &[&seqs])?;
+    let rows = tx.query_c("SELECT seq, id FROM users WHERE seq = ANY($1)", &[&seqs])?;
     let mut ids = HashMap::with_capacity(rows.len());
     for row in &rows {
         ids.insert(row.try_get::<_, i64>(0)?, row.try_get::<_, &str>(1)?);
@@ -410,7 +411,7 @@ fn insert_members(
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = tx.query(
+    let rows = tx.query_c(
         "INSERT INTO group_members (group_seq, user_seq)
          SELECT $1::BIGINT, user_seq FROM UNNEST($2::BIGINT[]) AS t(user_seq)
          ON CONFLICT DO NOTHING
@@ -429,7 +430,7 @@ fn remove_members(
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = tx.query(
+    let rows = tx.query_c(
         "DELETE FROM group_members WHERE group_seq = $1 AND user_seq = ANY($2)
          RETURNING user_seq",
         &[&seq, &users],
@@ -453,7 +454,7 @@ fn returned_in_order(asked: &[i64], rows: &[Row]) -> Result<Vec<i64>, StoreError
 
 /// The row keys of a group's members, lowest first (the order of SQLite's primary key).
 fn member_seqs(tx: &mut Transaction<'_>, seq: i64) -> Result<Vec<i64>, StoreError> {
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT user_seq FROM group_members WHERE group_seq = $1 ORDER BY user_seq",
         &[&seq],
     )?;
@@ -497,7 +498,7 @@ fn find_users(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT id, seq FROM users WHERE workspace_id = $1 AND id = ANY($2)",
         &[&workspace.as_str(), &ids],
     )?;
@@ -548,7 +549,7 @@ fn list_in_sql(
             let count_sql = format!(
                 "SELECT count(*) FROM groups g WHERE g.workspace_id = $1 AND ({condition})"
             );
-            tx.query_one(&count_sql, &values)?.try_get(0)?
+            tx.query_one_c(&count_sql, &values)?.try_get(0)?
         }
     };
 
@@ -563,7 +564,7 @@ fn list_in_sql(
         limit + 1
     );
     let mut items = Vec::new();
-    for row in tx.query(&page_sql, &values)? {
+    for row in tx.query_c(&page_sql, &values)? {
         let raw = RawGroup::read(&row)?;
         let seq = raw.seq;
         items.push((raw.into_record()?, seq));
@@ -589,9 +590,9 @@ fn list_in_memory(
 ) -> Result<ListPage<(GroupRecord, i64)>, StoreError> {
     let needs_members = query.filter.as_ref().is_some_and(names_members);
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.workspace_id = $1 ORDER BY g.seq");
-    let rows = tx.query(&sql, &[&workspace.as_str()])?;
+    let rows = tx.query_c(&sql, &[&workspace.as_str()])?;
     let members_statement = if needs_members {
-        Some(tx.prepare(MEMBERS)?)
+        Some(crate::postgres::statements::prepared(tx, MEMBERS)?)
     } else {
         None
     };

@@ -7,6 +7,8 @@
 //! - Connections come from an `r2d2` pool and are used on tokio's blocking threads, with the
 //!   synchronous `postgres` client, so each module reads like its SQLite twin: plain functions
 //!   over a [`postgres::Transaction`].
+//! - Each connection keeps the statements it has prepared (see [`statements`]), so a statement
+//!   costs one round trip after its first use on that connection, not two.
 //! - Reads run in one `REPEATABLE READ, READ ONLY` transaction, so a list's count and its page
 //!   come from the same snapshot.
 //! - Every write that touches a workspace first takes that workspace's transaction-level
@@ -32,11 +34,13 @@ mod migrations;
 mod request_log;
 mod roles;
 mod setup_links;
+mod statements;
 mod tokens;
 mod users;
 mod webhooks;
 mod workspaces;
 
+use statements::Cached;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -68,7 +72,36 @@ pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections per node unless the operator sets `ROLLCALL_DATABASE_POOL`.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
+
+/// A pooled connection: the client and the statements it has prepared (see [`statements`]).
+struct Connection {
+    client: Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+}
+
+/// `r2d2_postgres`'s manager, with each connection's prepared statements kept beside it.
+struct Manager(PostgresConnectionManager<NoTls>);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection {
+            client: self.0.connect()?,
+            statements: std::collections::HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        self.0.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        self.0.has_broken(&mut conn.client)
+    }
+}
 
 /// A PostgreSQL database opened for rollcall.
 pub struct PostgresStore {
@@ -113,7 +146,7 @@ impl PostgresStore {
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(30))
             .application_name("rollcall");
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = Manager(PostgresConnectionManager::new(config, NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
@@ -121,9 +154,9 @@ impl PostgresStore {
             .test_on_check_out(true)
             .error_handler(Box::new(LogErrors))
             .build_unchecked(manager);
-        let mut client = pool.get()?;
-        migrations::run(&mut client)?;
-        drop(client);
+        let mut conn = pool.get()?;
+        migrations::run(&mut conn.client)?;
+        drop(conn);
         Ok(PostgresStore { pool: Some(pool) })
     }
 
@@ -138,8 +171,12 @@ impl PostgresStore {
             .clone()
             .ok_or_else(|| StoreError::Internal("the pool is closed".to_owned()))?;
         tokio::task::spawn_blocking(move || {
-            let mut client = pool.get()?;
-            work(&mut client)
+            let mut conn = pool.get()?;
+            let conn = &mut *conn;
+            statements::lend(&mut conn.statements);
+            let result = work(&mut conn.client);
+            conn.statements = statements::take_back();
+            result
         })
         .await
         .map_err(|err| StoreError::Internal(format!("a database task failed: {err}")))?
@@ -200,7 +237,7 @@ impl PostgresStore {
 /// the same on every node. Two workspaces whose ids collide only share a lock (they wait for
 /// each other), which costs time, never correctness.
 fn lock_workspace(tx: &mut Transaction<'_>, workspace: &WorkspaceId) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         "SELECT pg_advisory_xact_lock($1)",
         &[&workspace_lock_key(workspace)],
     )?;

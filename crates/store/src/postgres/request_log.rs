@@ -1,5 +1,6 @@
 //! The per-workspace request log, as in the SQLite backend's `request_log` module.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
@@ -9,13 +10,14 @@ use crate::ids::WorkspaceId;
 use crate::model::RequestLogEntry;
 
 pub fn append(tx: &mut Transaction<'_>, entries: &[RequestLogEntry]) -> Result<(), StoreError> {
-    let statement = tx.prepare(
+    let statement = crate::postgres::statements::prepared(
+        tx,
         "INSERT INTO request_log (workspace_id, at, method, route, resource_id, status, scim_type,
              detail, latency_ms, token_id, user_agent, body)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )?;
     for entry in entries {
-        tx.execute(
+        tx.execute_c(
             &statement,
             &[
                 &entry.workspace_id.as_str(),
@@ -49,7 +51,7 @@ pub fn list(
         if failed_only { "AND status >= 400" } else { "" }
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    tx.query(&sql, &[&workspace.as_str(), &limit])?
+    tx.query_c(&sql, &[&workspace.as_str(), &limit])?
         .iter()
         .map(|row| {
             let status: i64 = row.try_get(4)?;
@@ -72,7 +74,7 @@ pub fn list(
 }
 
 pub fn prune(tx: &mut Transaction<'_>, before: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(tx.execute(
+    Ok(tx.execute_c(
         "DELETE FROM request_log WHERE at < $1",
         &[&to_millis(before)],
     )?)

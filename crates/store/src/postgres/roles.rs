@@ -1,6 +1,7 @@
 //! Effective roles and the group-to-role map, as in the SQLite backend's `roles` module (which
 //! states the rule). Every function runs inside a write that holds the workspace's lock.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use rollcall_scim::user::Role;
@@ -33,14 +34,19 @@ pub fn recompute(
         )?
         .try_get(0)?;
     let default: Role = parse_column("default_role", &default)?;
-    let read_user = tx.prepare("SELECT role, idp_role, body, id FROM users WHERE seq = $1")?;
-    let mapped = tx.prepare(
+    let read_user = crate::postgres::statements::prepared(
+        tx,
+        "SELECT role, idp_role, body, id FROM users WHERE seq = $1",
+    )?;
+    let mapped = crate::postgres::statements::prepared(
+        tx,
         "SELECT rm.role FROM group_members m
          JOIN groups g ON g.seq = m.group_seq
          JOIN role_mappings rm ON rm.workspace_id = g.workspace_id AND rm.group_key = g.display_name_key
          WHERE m.user_seq = $1",
     )?;
-    let write = tx.prepare(
+    let write = crate::postgres::statements::prepared(
+        tx,
         "UPDATE users SET role = $2, body = $3, updated_at = $4, version = version + $5
          WHERE seq = $1",
     )?;
@@ -48,7 +54,7 @@ pub fn recompute(
     // (user id, from, to) of each change the caller did not make itself.
     let mut changed: Vec<(String, Role, Role)> = Vec::new();
     for &seq in seqs {
-        let Some(row) = tx.query_opt(&read_user, &[&seq])? else {
+        let Some(row) = tx.query_opt_c(&read_user, &[&seq])? else {
             continue;
         };
         let current: Role = parse_column("role", row.try_get(0)?)?;
@@ -75,7 +81,7 @@ pub fn recompute(
                 Value::String(effective.as_str().to_owned()),
             );
         }
-        tx.execute(
+        tx.execute_c(
             &write,
             &[
                 &seq,
@@ -127,7 +133,7 @@ pub fn members_of_named(
     workspace: &WorkspaceId,
     key: &str,
 ) -> Result<Vec<i64>, StoreError> {
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT m.user_seq FROM groups g JOIN group_members m ON m.group_seq = g.seq
          WHERE g.workspace_id = $1 AND g.display_name_key = $2
          ORDER BY m.user_seq",
@@ -146,7 +152,7 @@ pub fn set_mapping(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let key = fold_case(mapping.group.trim());
-    tx.execute(
+    tx.execute_c(
         "INSERT INTO role_mappings (workspace_id, group_key, group_name, role)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (workspace_id, group_key) DO UPDATE SET group_name = $3, role = $4",
@@ -169,7 +175,7 @@ pub fn remove_mapping(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let key = fold_case(group.trim());
-    let removed = tx.execute(
+    let removed = tx.execute_c(
         "DELETE FROM role_mappings WHERE workspace_id = $1 AND group_key = $2",
         &[&workspace.as_str(), &key],
     )?;
@@ -184,7 +190,7 @@ pub fn list_mappings(
     tx: &mut Transaction<'_>,
     workspace: &WorkspaceId,
 ) -> Result<Vec<RoleMapping>, StoreError> {
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT group_name, role FROM role_mappings WHERE workspace_id = $1 ORDER BY group_key",
         &[&workspace.as_str()],
     )?;
@@ -203,7 +209,7 @@ pub fn all_users(
     tx: &mut Transaction<'_>,
     workspace: &WorkspaceId,
 ) -> Result<Vec<i64>, StoreError> {
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT seq FROM users WHERE workspace_id = $1 ORDER BY seq",
         &[&workspace.as_str()],
     )?;

@@ -1,5 +1,6 @@
 //! Setup link rows, as in the SQLite backend's `setup_links` module.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
@@ -9,7 +10,7 @@ use crate::ids::WorkspaceId;
 use crate::model::SetupLinkRecord;
 
 pub fn insert(tx: &mut Transaction<'_>, link: &SetupLinkRecord) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         "INSERT INTO setup_links (id, workspace_id, secret_hash, created_at, expires_at, used_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[
@@ -25,7 +26,7 @@ pub fn insert(tx: &mut Transaction<'_>, link: &SetupLinkRecord) -> Result<(), St
 }
 
 pub fn get(tx: &mut Transaction<'_>, id: &str) -> Result<Option<SetupLinkRecord>, StoreError> {
-    let row = tx.query_opt(
+    let row = tx.query_opt_c(
         "SELECT id, workspace_id, secret_hash, created_at, expires_at, used_at
          FROM setup_links WHERE id = $1",
         &[&id],
@@ -44,7 +45,7 @@ pub fn get(tx: &mut Transaction<'_>, id: &str) -> Result<Option<SetupLinkRecord>
 }
 
 pub fn use_link(tx: &mut Transaction<'_>, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-    let changed = tx.execute(
+    let changed = tx.execute_c(
         "UPDATE setup_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
         &[&id, &to_millis(at)],
     )?;

@@ -1,5 +1,6 @@
 //! SCIM token rows. Only the SHA-256 of a token's secret is stored.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -12,7 +13,7 @@ const COLUMNS: &str =
     "id, workspace_id, label, secret_hash, created_at, last_used_at, expires_at, revoked_at";
 
 pub fn insert(tx: &mut Transaction<'_>, token: &TokenRecord) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         &format!("INSERT INTO scim_tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
         &[
             &token.id.as_str(),
@@ -30,7 +31,7 @@ pub fn insert(tx: &mut Transaction<'_>, token: &TokenRecord) -> Result<(), Store
 
 pub fn get(tx: &mut Transaction<'_>, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM scim_tokens WHERE id = $1");
-    tx.query_opt(&sql, &[&id.as_str()])?
+    tx.query_opt_c(&sql, &[&id.as_str()])?
         .map(|row| read(&row))
         .transpose()
 }
@@ -42,14 +43,14 @@ pub fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM scim_tokens WHERE workspace_id = $1 ORDER BY created_at, id"
     );
-    tx.query(&sql, &[&workspace.as_str()])?
+    tx.query_c(&sql, &[&workspace.as_str()])?
         .iter()
         .map(read)
         .collect()
 }
 
 pub fn revoke(tx: &mut Transaction<'_>, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
-    let changed = tx.execute(
+    let changed = tx.execute_c(
         "UPDATE scim_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
         &[&id.as_str(), &to_millis(at)],
     )?;
@@ -66,7 +67,7 @@ pub fn rotate(
     old_expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let at = to_millis(old_expires_at);
-    let changed = tx.execute(
+    let changed = tx.execute_c(
         "UPDATE scim_tokens SET expires_at = LEAST(COALESCE(expires_at, $2), $2)
          WHERE id = $1 AND revoked_at IS NULL",
         &[&old.as_str(), &at],
@@ -78,7 +79,7 @@ pub fn rotate(
 }
 
 pub fn touch(tx: &mut Transaction<'_>, id: &TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         "UPDATE scim_tokens SET last_used_at = $2 WHERE id = $1",
         &[&id.as_str(), &to_millis(at)],
     )?;

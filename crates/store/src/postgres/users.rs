@@ -9,6 +9,7 @@ mod narrowing;
 mod order;
 mod page;
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row, Transaction};
@@ -34,7 +35,7 @@ pub fn insert(
     user: &UserWrite,
 ) -> Result<UserRecord, StoreError> {
     let body = serde_json::to_string(&user.body)?;
-    let inserted = tx.query_one(
+    let inserted = tx.query_one_c(
         "INSERT INTO users (id, workspace_id, user_name, user_name_key, external_id, email_key,
              display_name, display_name_key, active, role, idp_role, version, body, created_at,
              updated_at)
@@ -77,7 +78,7 @@ pub fn get(
     id: &ResourceId,
 ) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM users u WHERE u.workspace_id = $1 AND u.id = $2");
-    tx.query_opt(&sql, &[&workspace.as_str(), &id.as_str()])?
+    tx.query_opt_c(&sql, &[&workspace.as_str(), &id.as_str()])?
         .map(|row| read(&row))
         .transpose()
 }
@@ -191,7 +192,7 @@ pub fn set_role(
     } else {
         Some(role)
     };
-    tx.execute(
+    tx.execute_c(
         "UPDATE users SET role = $3, idp_role = $4, body = $5, updated_at = $6,
              version = version + 1
          WHERE workspace_id = $1 AND id = $2",
@@ -221,7 +222,7 @@ pub fn delete(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let record = get(tx, workspace, id)?.ok_or(StoreError::NotFound)?;
-    tx.execute(
+    tx.execute_c(
         "DELETE FROM users WHERE workspace_id = $1 AND id = $2",
         &[&workspace.as_str(), &id.as_str()],
     )?;
@@ -259,7 +260,7 @@ pub fn workspace_of(
     tx: &mut Transaction<'_>,
     id: &ResourceId,
 ) -> Result<Option<WorkspaceId>, StoreError> {
-    let row = tx.query_opt(
+    let row = tx.query_opt_c(
         "SELECT workspace_id FROM users WHERE id = $1",
         &[&id.as_str()],
     )?;
@@ -273,12 +274,13 @@ fn write_emails(
     seq: i64,
     emails: &[String],
 ) -> Result<(), StoreError> {
-    tx.execute("DELETE FROM user_emails WHERE user_seq = $1", &[&seq])?;
-    let insert = tx.prepare(
+    tx.execute_c("DELETE FROM user_emails WHERE user_seq = $1", &[&seq])?;
+    let insert = crate::postgres::statements::prepared(
+        tx,
         "INSERT INTO user_emails (workspace_id, user_seq, email_key) VALUES ($1, $2, $3)",
     )?;
     for email in emails {
-        tx.execute(&insert, &[&workspace.as_str(), &seq, &fold_case(email)])?;
+        tx.execute_c(&insert, &[&workspace.as_str(), &seq, &fold_case(email)])?;
     }
     Ok(())
 }
@@ -288,7 +290,7 @@ fn seq_of(
     workspace: &WorkspaceId,
     id: &ResourceId,
 ) -> Result<i64, StoreError> {
-    let row = tx.query_opt(
+    let row = tx.query_opt_c(
         "SELECT seq FROM users WHERE workspace_id = $1 AND id = $2",
         &[&workspace.as_str(), &id.as_str()],
     )?;

@@ -4,6 +4,7 @@
 //! follows it. A lease (`lease_owner`, `lease_until`) lets one node at a time deliver to a
 //! webhook; a node that dies leaves its lease to run out, and another node takes over.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -27,7 +28,7 @@ pub fn insert(
             &[&webhook.workspace_id.as_str()],
         )?
         .try_get(0)?;
-    tx.execute(
+    tx.execute_c(
         "INSERT INTO webhooks (id, workspace_id, url, secret_salt, created_at, delivered_through,
              failures, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, 0, $5)",
@@ -55,7 +56,7 @@ pub fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM webhooks w WHERE w.workspace_id = $1 ORDER BY w.created_at, w.id"
     );
-    tx.query(&sql, &[&workspace.as_str()])?
+    tx.query_c(&sql, &[&workspace.as_str()])?
         .iter()
         .map(read)
         .collect()
@@ -66,7 +67,7 @@ pub fn remove(
     workspace: &WorkspaceId,
     id: &str,
 ) -> Result<(), StoreError> {
-    let removed = tx.execute(
+    let removed = tx.execute_c(
         "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2",
         &[&workspace.as_str(), &id],
     )?;
@@ -88,11 +89,13 @@ pub fn any_due(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let sql = format!("SELECT EXISTS (SELECT 1 FROM webhooks w WHERE {DUE})");
-    Ok(tx.query_one(&sql, &[&to_millis(now), &owner])?.try_get(0)?)
+    Ok(tx
+        .query_one_c(&sql, &[&to_millis(now), &owner])?
+        .try_get(0)?)
 }
 
 pub fn pending(tx: &mut Transaction<'_>) -> Result<(u64, u64), StoreError> {
-    let row = tx.query_one(
+    let row = tx.query_one_c(
         "SELECT COUNT(*), COALESCE(SUM(n), 0)::BIGINT FROM (
              SELECT (SELECT COUNT(*) FROM events e
                      WHERE e.workspace_id = w.workspace_id AND e.seq > w.delivered_through) AS n
@@ -119,7 +122,7 @@ pub fn claim_due(
          WHERE w.id IN (SELECT w.id FROM webhooks w WHERE {DUE} FOR UPDATE SKIP LOCKED)
          RETURNING {COLUMNS}"
     );
-    tx.query(&sql, &[&to_millis(now), &owner, &to_millis(lease_until)])?
+    tx.query_c(&sql, &[&to_millis(now), &owner, &to_millis(lease_until)])?
         .iter()
         .map(read)
         .collect()
@@ -131,7 +134,7 @@ pub fn record(
     retry_at: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         "INSERT INTO webhook_deliveries (webhook_id, workspace_id, event_id, event_cursor,
              attempt, at, status, error, delivered, duration_ms)
          SELECT id, workspace_id, $2, $3, $4, $5, $6, $7, $8, $9 FROM webhooks WHERE id = $1",
@@ -148,7 +151,7 @@ pub fn record(
         ],
     )?;
     if attempt.delivered {
-        tx.execute(
+        tx.execute_c(
             "UPDATE webhooks SET delivered_through = GREATEST(delivered_through, $2),
                  failures = 0, next_attempt_at = $3, lease_until = $4
              WHERE id = $1",
@@ -160,7 +163,7 @@ pub fn record(
             ],
         )?;
     } else {
-        tx.execute(
+        tx.execute_c(
             "UPDATE webhooks SET failures = failures + 1, next_attempt_at = $2, lease_until = $3
              WHERE id = $1",
             &[
@@ -179,7 +182,7 @@ pub fn deliveries(
     limit: usize,
 ) -> Result<Vec<DeliveryAttempt>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = tx.query(
+    let rows = tx.query_c(
         "SELECT webhook_id, workspace_id, event_id, event_cursor, attempt, at, status, error,
              delivered, duration_ms
          FROM webhook_deliveries WHERE workspace_id = $1 ORDER BY seq DESC LIMIT $2",

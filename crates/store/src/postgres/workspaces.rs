@@ -1,5 +1,6 @@
 //! Workspace rows.
 
+use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -15,7 +16,7 @@ const COLUMNS: &str =
      role_discovery";
 
 pub fn insert(tx: &mut Transaction<'_>, workspace: &Workspace) -> Result<(), StoreError> {
-    tx.execute(
+    tx.execute_c(
         &format!("INSERT INTO workspaces ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
         &[
             &workspace.id.as_str(),
@@ -34,14 +35,14 @@ pub fn insert(tx: &mut Transaction<'_>, workspace: &Workspace) -> Result<(), Sto
 
 pub fn get(tx: &mut Transaction<'_>, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE id = $1");
-    tx.query_opt(&sql, &[&id.as_str()])?
+    tx.query_opt_c(&sql, &[&id.as_str()])?
         .map(|row| read(&row))
         .transpose()
 }
 
 pub fn list(tx: &mut Transaction<'_>) -> Result<Vec<Workspace>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces ORDER BY created_at, id");
-    tx.query(&sql, &[])?.iter().map(read).collect()
+    tx.query_c(&sql, &[])?.iter().map(read).collect()
 }
 
 pub fn update(
@@ -53,7 +54,7 @@ pub fn update(
     let mut workspace = get(tx, id)?.ok_or(StoreError::NotFound)?;
     let default_before = workspace.default_role;
     change(&mut workspace).map_err(StoreError::Refused)?;
-    tx.execute(
+    tx.execute_c(
         "UPDATE workspaces SET name = $2, plan = $3, invitation_only = $4, scim_enabled = $5,
              username_format = $6, default_role = $7, role_discovery = $8
          WHERE id = $1",

@@ -1,6 +1,7 @@
 //! One page of a user list, read in SQL or in memory; both page as the SQLite backend does
 //! (RFC 7644 §3.4.2.4 index paging, RFC 9865 cursor paging).
 
+use crate::postgres::statements::Cached;
 use postgres::Transaction;
 use postgres::fallible_iterator::FallibleIterator;
 use rollcall_scim::filter::matches;
@@ -35,7 +36,7 @@ pub(super) fn in_sql(
         None => {
             let count_sql =
                 format!("SELECT count(*) FROM users u WHERE u.workspace_id = $1 AND ({condition})");
-            tx.query_one(&count_sql, &params.refs())?.try_get(0)?
+            tx.query_one_c(&count_sql, &params.refs())?.try_get(0)?
         }
     };
 
@@ -61,7 +62,7 @@ pub(super) fn in_sql(
          ORDER BY {} LIMIT {limit} OFFSET {offset}",
         order::order_by(key.as_ref(), descending),
     );
-    let rows = tx.query(&page_sql, &params.refs())?;
+    let rows = tx.query_c(&page_sql, &params.refs())?;
     let mut items = Vec::with_capacity(rows.len());
     let mut positions = Vec::with_capacity(rows.len());
     for row in &rows {
