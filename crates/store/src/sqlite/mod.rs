@@ -82,6 +82,27 @@ struct ReaderPool {
     permits: Arc<Semaphore>,
 }
 
+impl ReaderPool {
+    /// Runs `work` on an idle connection and puts the connection back. The caller holds one of
+    /// `permits` until this returns, so an idle connection is there.
+    fn run<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self
+            .idle
+            .lock()
+            .map_err(|_| StoreError::Internal("the reader pool is poisoned".to_owned()))?
+            .pop()
+            .ok_or_else(|| StoreError::Internal("no idle reader".to_owned()))?;
+        let result = work(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and runs the migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
@@ -199,22 +220,10 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let Ok(permit) = self.readers.permits.try_acquire() else {
+        let Ok(_permit) = self.readers.permits.try_acquire() else {
             return self.read(work).await;
         };
-        let conn = self
-            .readers
-            .idle
-            .lock()
-            .map_err(|_| StoreError::Internal("the reader pool is poisoned".to_owned()))?
-            .pop()
-            .ok_or_else(|| StoreError::Internal("no idle reader".to_owned()))?;
-        let result = work(&conn);
-        if let Ok(mut idle) = self.readers.idle.lock() {
-            idle.push(conn);
-        }
-        drop(permit);
-        result
+        self.readers.run(work)
     }
 
     /// Runs `work` on a pooled read connection on the blocking thread pool.
@@ -230,17 +239,7 @@ impl SqliteStore {
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let conn = readers
-                .idle
-                .lock()
-                .map_err(|_| StoreError::Internal("the reader pool is poisoned".to_owned()))?
-                .pop()
-                .ok_or_else(|| StoreError::Internal("no idle reader".to_owned()))?;
-            let result = work(&conn);
-            if let Ok(mut idle) = readers.idle.lock() {
-                idle.push(conn);
-            }
-            result
+            readers.run(work)
         })
         .await
         .map_err(|err| StoreError::Internal(format!("a read task failed: {err}")))?
