@@ -22,8 +22,10 @@ struct Cli {
 impl Drop for Cli {
     /// In an audited run, keeps the database for `scripts/secret-audit`.
     fn drop(&mut self) {
-        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
-        audit::keep(dir);
+        if audit::dir().is_some() {
+            let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
+            audit::keep(dir);
+        }
     }
 }
 
