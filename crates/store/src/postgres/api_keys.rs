@@ -1,12 +1,12 @@
 //! Operator API key rows, as in the SQLite backend's `api_keys` module.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
 use crate::columns::{from_millis, from_millis_opt, to_millis};
 use crate::error::StoreError;
 use crate::model::ApiKeyRecord;
+use crate::postgres::statements::Cached;
 
 const COLUMNS: &str = "id, label, secret_hash, created_at, last_used_at, revoked_at";
 

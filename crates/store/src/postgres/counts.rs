@@ -1,11 +1,11 @@
 //! Each workspace's number of users and groups, as the trigger of schema version 6 keeps them
 //! in `resource_counts` (see the SQLite twin).
 
-use crate::postgres::statements::Cached;
 use postgres::GenericClient;
 
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
+use crate::postgres::statements::Cached;
 
 /// What is counted.
 #[derive(Debug, Clone, Copy)]
@@ -14,8 +14,28 @@ pub enum Counted {
     Groups,
 }
 
+/// A list's total: the stored count when the list is `unfiltered` (and the workspace has its
+/// row), else what `count` counts.
+pub fn total<C: GenericClient>(
+    client: &mut C,
+    workspace: &WorkspaceId,
+    counted: Counted,
+    unfiltered: bool,
+    count: impl FnOnce(&mut C) -> Result<i64, StoreError>,
+) -> Result<i64, StoreError> {
+    let stored = if unfiltered {
+        stored(client, workspace, counted)?
+    } else {
+        None
+    };
+    match stored {
+        Some(total) => Ok(total),
+        None => count(client),
+    }
+}
+
 /// The workspace's stored count, or `None` when it has no row (then count the rows instead).
-pub fn stored(
+fn stored(
     client: &mut impl GenericClient,
     workspace: &WorkspaceId,
     counted: Counted,

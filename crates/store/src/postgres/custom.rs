@@ -1,6 +1,5 @@
 //! The attributes of a workspace's own User extension.
 
-use crate::postgres::statements::Cached;
 use postgres::Transaction;
 use rollcall_scim::schema::{AttributeType, CustomAttribute};
 
@@ -8,6 +7,7 @@ use super::unique_violation;
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::WorkspaceId;
+use crate::postgres::statements::Cached;
 
 pub fn add(
     tx: &mut Transaction<'_>,

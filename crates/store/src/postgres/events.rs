@@ -8,7 +8,6 @@
 //! numbers after the previous one is committed and visible. Paging one workspace's feed by
 //! `seq` therefore sees every event exactly once, in commit order, whichever node wrote it.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use serde_json::Value;
@@ -17,6 +16,7 @@ use crate::columns::{from_millis, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::Event;
+use crate::postgres::statements::Cached;
 
 /// Appends one event. The caller holds the workspace's lock.
 pub fn record(

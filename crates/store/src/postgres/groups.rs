@@ -13,7 +13,6 @@
 //! with a NUL equals nothing stored here, so lookups and filters match it against nothing
 //! instead of sending it (an unknown member, an empty list), as SQLite answers them.
 
-use crate::postgres::statements::Cached;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
@@ -32,6 +31,7 @@ use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};
 use crate::model::{GroupQuery, GroupRecord, GroupRef, GroupUpdate, GroupWrite, ListPage, Member};
+use crate::postgres::statements::{self, Cached};
 
 const COLUMNS: &str = "g.seq, g.id, g.workspace_id, g.body, g.version, g.created_at, g.updated_at";
 
@@ -244,7 +244,7 @@ pub fn list(
         _ => list_in_memory(tx, workspace, query)?,
     };
     if query.with_members && !page.items.is_empty() {
-        let statement = crate::postgres::statements::prepared(tx, MEMBERS)?;
+        let statement = statements::prepared(tx, MEMBERS)?;
         for (record, seq) in page.items.iter_mut() {
             record.members = Some(members_of(tx, &statement, *seq)?);
         }
@@ -539,19 +539,11 @@ fn list_in_sql(
         .iter()
         .map(|text| text as &(dyn ToSql + Sync))
         .collect();
-    let stored = match unfiltered {
-        true => counts::stored(tx, workspace, counts::Counted::Groups)?,
-        false => None,
-    };
-    let total: i64 = match stored {
-        Some(total) => total,
-        None => {
-            let count_sql = format!(
-                "SELECT count(*) FROM groups g WHERE g.workspace_id = $1 AND ({condition})"
-            );
-            tx.query_one_c(&count_sql, &values)?.try_get(0)?
-        }
-    };
+    let total = counts::total(tx, workspace, counts::Counted::Groups, unfiltered, |tx| {
+        let count_sql =
+            format!("SELECT count(*) FROM groups g WHERE g.workspace_id = $1 AND ({condition})");
+        Ok(tx.query_one_c(&count_sql, &values)?.try_get(0)?)
+    })?;
 
     let count = i64::try_from(page.count).unwrap_or(i64::MAX);
     let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
@@ -592,7 +584,7 @@ fn list_in_memory(
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.workspace_id = $1 ORDER BY g.seq");
     let rows = tx.query_c(&sql, &[&workspace.as_str()])?;
     let members_statement = if needs_members {
-        Some(crate::postgres::statements::prepared(tx, MEMBERS)?)
+        Some(statements::prepared(tx, MEMBERS)?)
     } else {
         None
     };

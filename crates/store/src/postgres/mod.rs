@@ -40,7 +40,6 @@ mod users;
 mod webhooks;
 mod workspaces;
 
-use statements::Cached;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,6 +58,7 @@ use crate::model::{
     TokenRecord, UserQuery, UserRecord, UserWrite, WebhookRecord, Workspace,
 };
 use crate::store::{Store, WorkspaceChange};
+use statements::Cached;
 
 /// How long a call waits for a pooled connection before answering `Unavailable`.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);

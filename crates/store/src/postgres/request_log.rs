@@ -1,6 +1,5 @@
 //! The per-workspace request log, as in the SQLite backend's `request_log` module.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
@@ -8,9 +7,10 @@ use crate::columns::{from_millis, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::RequestLogEntry;
+use crate::postgres::statements::{self, Cached};
 
 pub fn append(tx: &mut Transaction<'_>, entries: &[RequestLogEntry]) -> Result<(), StoreError> {
-    let statement = crate::postgres::statements::prepared(
+    let statement = statements::prepared(
         tx,
         "INSERT INTO request_log (workspace_id, at, method, route, resource_id, status, scim_type,
              detail, latency_ms, token_id, user_agent, body)

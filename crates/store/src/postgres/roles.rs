@@ -1,7 +1,6 @@
 //! Effective roles and the group-to-role map, as in the SQLite backend's `roles` module (which
 //! states the rule). Every function runs inside a write that holds the workspace's lock.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use rollcall_scim::user::Role;
@@ -13,6 +12,7 @@ use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::WorkspaceId;
 use crate::model::RoleMapping;
+use crate::postgres::statements::{self, Cached};
 
 /// Brings the effective role of the users with row keys `seqs` up to date. With
 /// `bump_version`, a user whose role changes gets a new version (the change is visible); without
@@ -34,18 +34,18 @@ pub fn recompute(
         )?
         .try_get(0)?;
     let default: Role = parse_column("default_role", &default)?;
-    let read_user = crate::postgres::statements::prepared(
+    let read_user = statements::prepared(
         tx,
         "SELECT role, idp_role, body, id FROM users WHERE seq = $1",
     )?;
-    let mapped = crate::postgres::statements::prepared(
+    let mapped = statements::prepared(
         tx,
         "SELECT rm.role FROM group_members m
          JOIN groups g ON g.seq = m.group_seq
          JOIN role_mappings rm ON rm.workspace_id = g.workspace_id AND rm.group_key = g.display_name_key
          WHERE m.user_seq = $1",
     )?;
-    let write = crate::postgres::statements::prepared(
+    let write = statements::prepared(
         tx,
         "UPDATE users SET role = $2, body = $3, updated_at = $4, version = version + $5
          WHERE seq = $1",

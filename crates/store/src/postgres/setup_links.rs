@@ -1,6 +1,5 @@
 //! Setup link rows, as in the SQLite backend's `setup_links` module.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
@@ -8,6 +7,7 @@ use crate::columns::{from_millis, from_millis_opt, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::SetupLinkRecord;
+use crate::postgres::statements::Cached;
 
 pub fn insert(tx: &mut Transaction<'_>, link: &SetupLinkRecord) -> Result<(), StoreError> {
     tx.execute_c(

@@ -1,6 +1,5 @@
 //! SCIM token rows. Only the SHA-256 of a token's secret is stored.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -8,6 +7,7 @@ use crate::columns::{from_millis, from_millis_opt, to_millis};
 use crate::error::StoreError;
 use crate::ids::{TokenId, WorkspaceId};
 use crate::model::TokenRecord;
+use crate::postgres::statements::Cached;
 
 const COLUMNS: &str =
     "id, workspace_id, label, secret_hash, created_at, last_used_at, expires_at, revoked_at";

@@ -9,7 +9,6 @@ mod narrowing;
 mod order;
 mod page;
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row, Transaction};
@@ -23,6 +22,7 @@ use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};
 use crate::model::{ListPage, UserQuery, UserRecord, UserWrite};
+use crate::postgres::statements::{self, Cached};
 
 const COLUMNS: &str =
     "u.seq, u.id, u.workspace_id, u.body, u.role, u.active, u.version, u.created_at, u.updated_at,
@@ -275,7 +275,7 @@ fn write_emails(
     emails: &[String],
 ) -> Result<(), StoreError> {
     tx.execute_c("DELETE FROM user_emails WHERE user_seq = $1", &[&seq])?;
-    let insert = crate::postgres::statements::prepared(
+    let insert = statements::prepared(
         tx,
         "INSERT INTO user_emails (workspace_id, user_seq, email_key) VALUES ($1, $2, $3)",
     )?;

@@ -4,7 +4,6 @@
 //! follows it. A lease (`lease_owner`, `lease_until`) lets one node at a time deliver to a
 //! webhook; a node that dies leaves its lease to run out, and another node takes over.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -12,6 +11,7 @@ use crate::columns::{from_millis, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::{DeliveryAttempt, WebhookRecord};
+use crate::postgres::statements::Cached;
 
 const COLUMNS: &str = "w.id, w.workspace_id, w.url, w.secret_salt, w.created_at, \
      w.delivered_through, w.failures, w.next_attempt_at";

@@ -1,6 +1,5 @@
 //! Workspace rows.
 
-use crate::postgres::statements::Cached;
 use chrono::{DateTime, Utc};
 use postgres::{Row, Transaction};
 
@@ -9,6 +8,7 @@ use crate::columns::{from_millis, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::Workspace;
+use crate::postgres::statements::Cached;
 use crate::store::WorkspaceChange;
 
 const COLUMNS: &str =

@@ -13,8 +13,25 @@ pub enum Counted {
     Groups,
 }
 
+/// A list's total: the stored count when the list is `unfiltered` (and the workspace has its
+/// row), else what `count` counts.
+pub fn total(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    counted: Counted,
+    unfiltered: bool,
+    count: impl FnOnce() -> Result<i64, StoreError>,
+) -> Result<i64, StoreError> {
+    let stored = if unfiltered {
+        stored(conn, workspace, counted)?
+    } else {
+        None
+    };
+    stored.map_or_else(count, Ok)
+}
+
 /// The workspace's stored count, or `None` when it has no row (then count the rows instead).
-pub fn stored(
+fn stored(
     conn: &Connection,
     workspace: &WorkspaceId,
     counted: Counted,

@@ -1,9 +1,9 @@
 //! The attributes of a workspace's own User extension.
 
-use super::ExecuteCached;
 use rollcall_scim::schema::{AttributeType, CustomAttribute};
 use rusqlite::{Connection, ErrorCode, params};
 
+use super::ExecuteCached;
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::WorkspaceId;

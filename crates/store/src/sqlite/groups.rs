@@ -5,7 +5,6 @@
 //! other's members. Every member id is checked to be a user of the same workspace inside the
 //! transaction; one unknown id rolls the whole change back.
 
-use super::ExecuteCached;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +16,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
 
-use super::{counts, events, from_millis, roles, to_millis};
+use super::{ExecuteCached, counts, events, from_millis, roles, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};
@@ -434,20 +433,13 @@ fn list_in_sql(
 ) -> Result<ListPage<(GroupRecord, i64)>, StoreError> {
     let mut values = vec![SqlValue::Text(workspace.as_str().to_owned())];
     values.extend(params);
-    let stored = match unfiltered {
-        true => counts::stored(conn, workspace, counts::Counted::Groups)?,
-        false => None,
-    };
-    let total: i64 = match stored {
-        Some(total) => total,
-        None => {
-            let count_sql = format!(
-                "SELECT count(*) FROM groups g WHERE g.workspace_id = ?1 AND ({condition})"
-            );
-            conn.prepare_cached(&count_sql)?
-                .query_row(params_from_iter(values.iter()), |row| row.get(0))?
-        }
-    };
+    let total = counts::total(conn, workspace, counts::Counted::Groups, unfiltered, || {
+        let count_sql =
+            format!("SELECT count(*) FROM groups g WHERE g.workspace_id = ?1 AND ({condition})");
+        Ok(conn
+            .prepare_cached(&count_sql)?
+            .query_row(params_from_iter(values.iter()), |row| row.get(0))?)
+    })?;
 
     values.push(SqlValue::Integer(
         i64::try_from(page.count).unwrap_or(i64::MAX),

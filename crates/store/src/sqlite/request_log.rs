@@ -1,11 +1,10 @@
 //! The per-workspace request log: one row per authenticated SCIM request, written in batches
 //! by the server's logger, read newest first, pruned by age.
 
-use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use super::{from_millis, to_millis};
+use super::{ExecuteCached, from_millis, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::RequestLogEntry;

@@ -7,13 +7,12 @@
 //! that may have moved it: a user write, a membership change, a group rename or deletion, a map
 //! change, or a new default role.
 
-use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rollcall_scim::user::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use super::{parse_column, to_millis, users};
+use super::{ExecuteCached, parse_column, to_millis, users};
 use crate::error::StoreError;
 use crate::fold_case;
 use crate::ids::{ResourceId, WorkspaceId};

@@ -1,10 +1,9 @@
 //! SCIM token rows. Only the SHA-256 of a token's secret is stored.
 
-use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{from_millis, from_millis_opt, to_millis};
+use super::{ExecuteCached, from_millis, from_millis_opt, to_millis};
 use crate::error::StoreError;
 use crate::ids::{TokenId, WorkspaceId};
 use crate::model::TokenRecord;

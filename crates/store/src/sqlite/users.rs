@@ -1,6 +1,5 @@
 //! User rows and their `user_emails` index rows.
 
-use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rollcall_scim::list::{CursorPosition, Paging};
 use rollcall_scim::user::Role;
@@ -8,7 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 use serde_json::Value;
 
-use super::{counts, events, filter_sql, roles, sort};
+use super::{ExecuteCached, counts, events, filter_sql, roles, sort};
 use super::{from_millis, parse_column, to_millis};
 use crate::error::StoreError;
 use crate::fold_case;
@@ -249,20 +248,14 @@ fn list_in_sql(
     values.extend(condition.params.iter().cloned());
     let filter_sql = &condition.sql;
 
-    let stored = match query.filter {
-        None => counts::stored(conn, workspace, counts::Counted::Users)?,
-        Some(_) => None,
-    };
-    let total: i64 = match stored {
-        Some(total) => total,
-        None => {
-            let count_sql = format!(
-                "SELECT count(*) FROM users u WHERE u.workspace_id = ?1 AND ({filter_sql})"
-            );
-            conn.prepare_cached(&count_sql)?
-                .query_row(params_from_iter(values.iter()), |row| row.get(0))?
-        }
-    };
+    let unfiltered = query.filter.is_none();
+    let total = counts::total(conn, workspace, counts::Counted::Users, unfiltered, || {
+        let count_sql =
+            format!("SELECT count(*) FROM users u WHERE u.workspace_id = ?1 AND ({filter_sql})");
+        Ok(conn
+            .prepare_cached(&count_sql)?
+            .query_row(params_from_iter(values.iter()), |row| row.get(0))?)
+    })?;
 
     // The order, the cursor's position in it, and the page.
     let descending = query.sort.as_ref().is_some_and(|s| s.descending);

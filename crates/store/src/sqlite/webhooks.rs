@@ -4,11 +4,10 @@
 //! only after a receiver accepted the event that follows it, so delivery resumes where it
 //! stopped after any crash: at least once, in feed order.
 
-use super::ExecuteCached;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 
-use super::{from_millis, to_millis};
+use super::{ExecuteCached, from_millis, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::{DeliveryAttempt, WebhookRecord};

@@ -1,11 +1,10 @@
 //! Workspace rows.
 
-use super::ExecuteCached;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use chrono::{DateTime, Utc};
 
-use super::{from_millis, parse_column, roles, to_millis};
+use super::{ExecuteCached, from_millis, parse_column, roles, to_millis};
 use crate::error::StoreError;
 use crate::ids::WorkspaceId;
 use crate::model::Workspace;

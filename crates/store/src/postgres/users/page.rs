@@ -1,14 +1,12 @@
 //! One page of a user list, read in SQL or in memory; both page as the SQLite backend does
 //! (RFC 7644 §3.4.2.4 index paging, RFC 9865 cursor paging).
 
-use crate::postgres::statements::Cached;
 use postgres::Transaction;
 use postgres::fallible_iterator::FallibleIterator;
 use rollcall_scim::filter::matches;
 use rollcall_scim::list::{CursorPosition, Paging};
 use rollcall_scim::schema::ResourceSchema;
 
-use super::super::counts;
 use super::narrowing::Narrowing;
 use super::order::{self, KeyColumn, SortKey};
 use super::{COLUMNS, Params, read};
@@ -16,6 +14,8 @@ use crate::error::StoreError;
 use crate::filterable;
 use crate::ids::WorkspaceId;
 use crate::model::{ListPage, UserQuery, UserRecord};
+use crate::postgres::counts;
+use crate::postgres::statements::Cached;
 
 /// Counts and pages in SQL, for an exact narrowing and an order by `key` (none: insertion).
 pub(super) fn in_sql(
@@ -27,18 +27,12 @@ pub(super) fn in_sql(
 ) -> Result<ListPage<UserRecord>, StoreError> {
     let mut params = Params::new(workspace);
     let condition = narrowing.sql(&mut params);
-    let stored = match query.filter {
-        None => counts::stored(tx, workspace, counts::Counted::Users)?,
-        Some(_) => None,
-    };
-    let total: i64 = match stored {
-        Some(total) => total,
-        None => {
-            let count_sql =
-                format!("SELECT count(*) FROM users u WHERE u.workspace_id = $1 AND ({condition})");
-            tx.query_one_c(&count_sql, &params.refs())?.try_get(0)?
-        }
-    };
+    let unfiltered = query.filter.is_none();
+    let total = counts::total(tx, workspace, counts::Counted::Users, unfiltered, |tx| {
+        let count_sql =
+            format!("SELECT count(*) FROM users u WHERE u.workspace_id = $1 AND ({condition})");
+        Ok(tx.query_one_c(&count_sql, &params.refs())?.try_get(0)?)
+    })?;
 
     // The order, the cursor's position in it, and the page.
     let descending = query.sort.as_ref().is_some_and(|s| s.descending);
